@@ -1,0 +1,367 @@
+"""The simulation state: structure-of-arrays, one entry per patient, caregiver, provider, practice.
+
+Everything the numba kernels read or write lives here, as plain numpy arrays grouped in
+namedtuples (numba passes them as typed tuples, so kernels read ``pat.need[i]``). Zone-level
+scalars, accumulators and parameters are numpy *records* (structured dtypes): their layout is part
+of the kernel signature, so numba's on-disk cache can never be stale after a layout change.
+
+A state always describes a *region* of one or more zones (a single zone is a region of one): the
+zones share secondary care (the specialist waiting list and hospital). Patients of zone ``z`` live
+in the slice ``zone_rec[z].first_patient : zone_rec[z].end_patient``, including free slots for
+entrants (births, immigration) so that renewal never moves anyone.
+
+The Mesa agents (:mod:`zonesim.agents`) are views on these arrays; nothing is copied.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+# --- codes ------------------------------------------------------------------------------------
+
+# Patient.situation (MODEL.md section 2: care situation)
+STABLE = 0
+DISRUPTED = 1  # a switch moment happened; the regular team (or nobody yet) re-arranges care
+CASE_MANAGED = 2  # a case manager holds the episode (re-arranging, then follow-up)
+IN_HOSPITAL = 3
+DECEASED = 4
+EMPTY = 5  # a free slot for a future entrant
+SITUATION_NAMES = ("stable", "disrupted", "case_managed", "in_hospital", "deceased", "empty")
+
+# Patient.flags bits
+F_GP_WAITING = 1  # in its practice's routine GP queue
+F_SPEC_WAITING = 2  # on the specialist waiting list
+F_UNRESOLVED = 4  # a switch moment is open (no new equilibrium yet)
+F_CM_WAITING = 8  # waiting for a case manager
+F_CARE_PLAN = 16  # has an integrated care plan
+F_EPISODE_LISTED = 32  # in the episode list (disrupted or case-managed)
+
+# Health literacy / SES
+ADEQUATE, LIMITED = 0, 1
+STANDARD, PREFERENTIAL = 0, 1
+N_GROUPS = 4  # equity group = 2 * literacy + ses
+
+
+def group_of(literacy, ses):
+    return 2 * literacy + ses
+
+
+# Caregiver.state
+CG_ACTIVE, CG_ILL, CG_BROKEN, CG_DECEASED = 0, 1, 2, 3
+CAREGIVER_STATE_NAMES = ("active", "ill", "broken_down", "deceased")
+
+# Provider.discipline
+GP = 0
+NURSE = 1
+PHYSIO = 2
+PSYCHOLOGIST = 3
+SOCIAL_WORKER = 4
+CASE_MANAGER = 5
+POOLED_DIABETES = 6
+POOLED_PSYCH_NURSE = 7
+POOLED_PSYCHOLOGIST = 8
+N_DISCIPLINES = 9
+DISCIPLINE_NAMES = (
+    "gp",
+    "nurse",
+    "physiotherapist",
+    "psychologist",
+    "social_worker",
+    "case_manager",
+    "diabetes_educator",
+    "psychiatric_nurse",
+    "pooled_psychologist",
+)
+
+# Provider.state
+PV_ACTIVE, PV_SICK, PV_LEFT, PV_VACANT = 0, 1, 2, 3
+PROVIDER_STATE_NAMES = ("active", "sick_leave", "left", "vacant")
+
+# Practice.kind
+SOLO, GROUP_PRACTICE, MULTIDISCIPLINARY = 0, 1, 2
+PRACTICE_KIND_NAMES = ("solo", "group", "multidisciplinary")
+
+# Allocation rules (policy.allocation_rule)
+RULE_NONE, RULE_FCFS, RULE_HIGHEST_NEED, RULE_EQUITY = 0, 1, 2, 3
+RULE_CODES = {"none": 0, "fcfs": 1, "highest_need": 2, "equity_weighted": 3}
+
+NEVER = np.int16(-32768)  # "no such day" in int16 day fields
+HIST_DAYS = 731  # switch-to-equilibrium histogram: days 0..729, last bin = 730 or more
+
+# Event kinds drawn from the one daily uniform (order matters for common random numbers:
+# exogenous, policy-independent events come first; see core/events.py).
+EV_FALL = 0
+EV_NEED_PROGRESSION = 1
+EV_ACUTE = 2
+EV_DEATH = 3
+EV_ADMISSION = 4
+EV_AVOIDABLE_ADMISSION = 5
+EV_GP_ROUTINE = 6
+EV_CHRONIC_FOLLOWUP = 7
+EV_SPECIALIST_DIRECT = 8
+EV_EMERGENCY = 9
+EV_PHYSIO = 10
+EV_PSYCHOLOGY = 11
+EV_SOCIAL_WORK = 12
+N_EVENTS = 13
+EVENT_NAMES = (
+    "fall",
+    "need_progression",
+    "acute_deterioration",
+    "death",
+    "admission",
+    "avoidable_admission",
+    "gp_routine",
+    "chronic_followup",
+    "specialist_direct",
+    "emergency",
+    "physio",
+    "psychology",
+    "social_work",
+)
+
+# Hazard table dimensions: situation class x age band x need x literacy x ses x propensity
+N_SIT_CLASSES = 3  # 0 stable, 1 disrupted, 2 case-managed (in hospital: handled by its list)
+N_AGE_BANDS = 22  # 5-year bands 0-4 ... 100-104, 105+
+AGE_BAND_DAYS = 1826  # 5 years of 365.25 days
+N_PROPENSITY = 16
+
+# --- entity arrays ----------------------------------------------------------------------------
+
+PATIENT_FIELDS = {
+    "birth_day": np.int32,  # day of birth relative to the start (negative)
+    "municipality": np.int16,
+    "practice": np.int16,
+    "usual_gp": np.int32,  # provider index of the patient's usual GP
+    "need": np.uint8,  # 0 healthy .. 3 very high
+    "literacy": np.uint8,  # ADEQUATE / LIMITED
+    "ses": np.uint8,  # STANDARD / PREFERENTIAL
+    "propensity": np.uint8,  # quantile class 0..15 of the care-seeking propensity
+    "situation": np.uint8,
+    "flags": np.uint8,
+    "utility": np.float32,
+    "caregiver": np.int32,  # caregiver index or -1
+    "episode_start": np.int16,  # day of the open switch moment (NEVER if none)
+    "last_gp_day": np.int16,
+    "last_fall_day": np.int16,
+    "work_left": np.float32,  # re-arrangement hours left in the open switch moment
+    "case_manager": np.int32,  # provider index or -1
+    # counters since the start of the run
+    "gp_contacts": np.uint16,
+    "gp_contacts_usual": np.uint16,
+    "specialist_visits": np.uint16,
+    "hospital_admissions": np.uint16,
+    "switch_moments": np.uint16,
+    "case_managed_days": np.uint16,
+    "unmet_need_days": np.uint16,
+}
+Patients = namedtuple("Patients", list(PATIENT_FIELDS))
+
+CAREGIVER_FIELDS = {
+    "patient": np.int32,
+    "burden": np.float32,
+    "state": np.uint8,
+    "until": np.int16,  # day the illness / breakdown ends
+}
+Caregivers = namedtuple("Caregivers", list(CAREGIVER_FIELDS))
+
+PROVIDER_FIELDS = {
+    "discipline": np.uint8,
+    "practice": np.int16,  # -1: works for the zone (pool, home care)
+    "zone": np.int16,
+    "fte": np.float32,
+    "hours_per_week": np.float32,  # contracted hours at this FTE
+    "booked_hours": np.float32,  # hours of demand booked on the last day
+    "utilisation_ema": np.float32,
+    "strain": np.float32,
+    "state": np.uint8,
+    "until": np.int16,  # end of sick leave
+    "caseload": np.int16,  # case managers: clients held
+    "overtime_hours": np.float32,  # cumulative
+    "sick_days": np.float32,  # cumulative
+}
+Providers = namedtuple("Providers", list(PROVIDER_FIELDS))
+
+PRACTICE_FIELDS = {
+    "kind": np.uint8,
+    "municipality": np.int16,
+    "zone": np.int16,
+    "gp_start": np.int32,  # this practice's GP slots are providers gp_start .. gp_start+gp_slots
+    "gp_slots": np.int32,
+    "nurse_hours_per_day": np.float32,  # practice nurse hours (multidisciplinary practices)
+    "queue_head": np.int32,
+    "queue_len": np.int32,
+    "list_size": np.int32,
+}
+Practices = namedtuple("Practices", list(PRACTICE_FIELDS))
+
+# The routine GP queue is a ring buffer per practice: queue_pid[k, (head + j) % Q]
+QUEUE_FIELDS = {"pid": np.int32, "day": np.int16}
+
+# --- records: zone scalars and accumulators ---------------------------------------------------
+
+ZONE_DTYPE = np.dtype(
+    [
+        ("first_patient", np.int64),
+        ("end_patient", np.int64),  # exclusive; includes free slots
+        ("next_free", np.int64),  # next free slot for an entrant
+        ("first_caregiver", np.int64),
+        ("end_caregiver", np.int64),
+        ("next_free_caregiver", np.int64),
+        ("population_target", np.float64),  # renewal follows this
+        ("alive", np.int64),
+        ("alive_65plus", np.int64),
+        ("served_fraction", np.float64, (N_DISCIPLINES,)),  # yesterday's, for rationing
+        ("demand_hours", np.float64, (N_DISCIPLINES,)),  # today's
+        ("capacity_hours", np.float64, (N_DISCIPLINES,)),  # today's
+        ("cm_queue_len", np.int64),
+        ("episode_count", np.int64),
+        ("utility_sum", np.float64, (N_GROUPS,)),  # over living patients, kept incrementally
+        ("alive_group", np.int64, (N_GROUPS,)),
+        ("need_count", np.int64, (4,)),  # living patients per need level
+        ("pooled_hours_per_day", np.float64),  # pooled specialist hours today (all kinds)
+        ("cm_hours_per_day", np.float64),
+    ]
+)
+
+# Accumulators: counts since the start of the run, per zone (and per equity group where a
+# metric has an equity gap). metrics.py turns them into the scorecard.
+ACC_DTYPE = np.dtype(
+    [
+        ("days", np.float64),
+        ("person_days", np.float64, (N_GROUPS,)),
+        ("person_days_65plus", np.float64),
+        ("qaly", np.float64, (N_GROUPS,)),
+        ("deaths", np.float64, (N_GROUPS,)),
+        ("entrants", np.float64),
+        ("admissions", np.float64, (N_GROUPS,)),
+        ("avoidable_admissions", np.float64, (N_GROUPS,)),
+        ("hospital_days", np.float64),
+        ("discharges", np.float64),
+        ("los_days_discharged", np.float64),
+        ("unmet_need_days", np.float64, (N_GROUPS,)),
+        ("gp_contacts", np.float64, (N_GROUPS,)),
+        ("gp_home_visits", np.float64),
+        ("gp_urgent_contacts", np.float64),
+        ("gp_wait_days", np.float64),  # summed over served routine requests
+        ("gp_served_routine", np.float64),
+        ("gp_dropped", np.float64),  # routine requests that turned into emergency visits
+        ("referrals", np.float64),
+        ("pooled_substitutions", np.float64),
+        ("specialist_visits", np.float64),
+        ("specialist_wait_days", np.float64),
+        ("specialist_wait_over_14", np.float64),
+        ("emergency_visits", np.float64),
+        ("nurse_followups", np.float64),
+        ("nursing_hours_served", np.float64),
+        ("physio_sessions", np.float64),
+        ("psychology_sessions", np.float64),
+        ("social_work_contacts", np.float64),
+        ("falls", np.float64),
+        ("falls_65plus", np.float64),
+        ("switch_moments", np.float64, (N_GROUPS,)),
+        ("switch_by_trigger", np.float64, (5,)),  # caregiver ill/broken, discharge, fall, acute, cg death
+        ("switch_resolved", np.float64, (N_GROUPS,)),
+        ("switch_days_sum", np.float64, (N_GROUPS,)),
+        ("switch_hist", np.float64, (N_GROUPS, HIST_DAYS)),
+        ("switch_to_cm", np.float64),  # episodes referred to case management
+        ("cm_allocations", np.float64),
+        ("cm_wait_days", np.float64),
+        ("case_managed_days", np.float64),
+        ("reports", np.float64),  # reports to the information and reporting point
+        ("caregiver_days", np.float64),
+        ("caregiver_overloaded_days", np.float64),
+        ("caregiver_illness", np.float64),
+        ("caregiver_breakdown", np.float64),
+        ("caregiver_deaths", np.float64),
+        ("informal_care_hours", np.float64),
+        ("need_progressions", np.float64),
+        # workforce, per discipline
+        ("fte_days", np.float64, (N_DISCIPLINES,)),
+        ("demand_hours", np.float64, (N_DISCIPLINES,)),
+        ("capacity_hours", np.float64, (N_DISCIPLINES,)),
+        ("worked_hours", np.float64, (N_DISCIPLINES,)),
+        ("overtime_hours", np.float64, (N_DISCIPLINES,)),
+        ("strained_fte_days", np.float64, (N_DISCIPLINES,)),
+        ("sick_leave_days", np.float64, (N_DISCIPLINES,)),
+        ("attrition_fte", np.float64, (N_DISCIPLINES,)),
+        ("recruited_fte", np.float64, (N_DISCIPLINES,)),
+        ("coordination_hours", np.float64),
+        ("cm_fte_days", np.float64),
+        ("pooled_fte_days", np.float64),
+    ]
+)
+
+
+class State(namedtuple("State", ["pat", "cg", "prov", "prac", "queue_pid", "queue_day",
+                                 "zone", "acc", "spec_due", "spec_pid", "spec_n", "hosp_pid",
+                                 "hosp_until", "hosp_n", "episodes", "cmq_pid", "cmq_day",
+                                 "day"])):
+    """The whole mutable state of a region.
+
+    ``spec_due/spec_pid`` are a binary min-heap of the shared specialist waiting list
+    (``spec_n[0]`` entries); ``hosp_pid/hosp_until`` the patients in hospital (``hosp_n[0]``);
+    ``episodes[z, :zone[z].episode_count]`` the patients with an open or case-managed episode;
+    ``cmq_pid/cmq_day[z, :zone[z].cm_queue_len]`` the case-management queue; ``day[0]`` the
+    next day to simulate.
+    """
+
+    __slots__ = ()
+
+    @property
+    def n_zones(self) -> int:
+        return self.zone.shape[0]
+
+    def nbytes(self) -> int:
+        """Bytes of all arrays of the state."""
+        total = 0
+        for part in self:
+            if isinstance(part, tuple):
+                total += sum(a.nbytes for a in part)
+            else:
+                total += part.nbytes
+        return total
+
+    def copy(self) -> State:
+        def cp(x):
+            if isinstance(x, tuple):
+                return type(x)(*(a.copy() for a in x))
+            return x.copy()
+
+        return State(*(cp(x) for x in self))
+
+
+def empty_patients(n: int) -> Patients:
+    arrays = {k: np.zeros(n, dtype=t) for k, t in PATIENT_FIELDS.items()}
+    arrays["situation"][:] = EMPTY
+    arrays["caregiver"][:] = -1
+    arrays["usual_gp"][:] = -1
+    arrays["case_manager"][:] = -1
+    for k in ("episode_start", "last_gp_day", "last_fall_day"):
+        arrays[k][:] = NEVER
+    return Patients(**arrays)
+
+
+def empty_caregivers(n: int) -> Caregivers:
+    arrays = {k: np.zeros(n, dtype=t) for k, t in CAREGIVER_FIELDS.items()}
+    arrays["patient"][:] = -1
+    arrays["state"][:] = CG_DECEASED
+    return Caregivers(**arrays)
+
+
+def empty_providers(n: int) -> Providers:
+    arrays = {k: np.zeros(n, dtype=t) for k, t in PROVIDER_FIELDS.items()}
+    arrays["state"][:] = PV_VACANT
+    arrays["practice"][:] = -1
+    return Providers(**arrays)
+
+
+def empty_practices(n: int) -> Practices:
+    return Practices(**{k: np.zeros(n, dtype=t) for k, t in PRACTICE_FIELDS.items()})
+
+
+def patient_bytes() -> int:
+    """Bytes per patient slot in the patient arrays."""
+    return sum(np.dtype(t).itemsize for t in PATIENT_FIELDS.values())
