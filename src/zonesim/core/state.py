@@ -190,15 +190,16 @@ PRACTICE_FIELDS = {
     "zone": np.int16,
     "gp_start": np.int32,  # this practice's GP slots are providers gp_start .. gp_start+gp_slots
     "gp_slots": np.int32,
-    "nurse_hours_per_day": np.float32,  # practice nurse hours (multidisciplinary practices)
+    "list_size": np.int32,
+    # The routine GP queue of practice k is a ring buffer inside the flat arrays
+    # State.queue_pid / State.queue_day: entry j (0 = oldest) sits at
+    # queue_start + ((queue_head + j) & (queue_cap - 1)); queue_cap is a power of two.
+    "queue_start": np.int64,
+    "queue_cap": np.int32,
     "queue_head": np.int32,
     "queue_len": np.int32,
-    "list_size": np.int32,
 }
 Practices = namedtuple("Practices", list(PRACTICE_FIELDS))
-
-# The routine GP queue is a ring buffer per practice: queue_pid[k, (head + j) % Q]
-QUEUE_FIELDS = {"pid": np.int32, "day": np.int16}
 
 # --- records: zone scalars and accumulators ---------------------------------------------------
 
@@ -210,6 +211,10 @@ ZONE_DTYPE = np.dtype(
         ("first_caregiver", np.int64),
         ("end_caregiver", np.int64),
         ("next_free_caregiver", np.int64),
+        ("first_practice", np.int64),
+        ("end_practice", np.int64),
+        ("first_provider", np.int64),
+        ("end_provider", np.int64),
         ("population_target", np.float64),  # renewal follows this
         ("alive", np.int64),
         ("alive_65plus", np.int64),
@@ -236,6 +241,9 @@ ACC_DTYPE = np.dtype(
         ("qaly", np.float64, (N_GROUPS,)),
         ("deaths", np.float64, (N_GROUPS,)),
         ("entrants", np.float64),
+        ("entrants_skipped", np.float64),  # no free slot left (the model warns)
+        ("queue_overflow", np.float64),
+        ("list_overflow", np.float64),  # specialist / hospital / episode list full
         ("admissions", np.float64, (N_GROUPS,)),
         ("avoidable_admissions", np.float64, (N_GROUPS,)),
         ("hospital_days", np.float64),
@@ -301,7 +309,8 @@ class State(namedtuple("State", ["pat", "cg", "prov", "prac", "queue_pid", "queu
                                  "day"])):
     """The whole mutable state of a region.
 
-    ``spec_due/spec_pid`` are a binary min-heap of the shared specialist waiting list
+    ``queue_pid/queue_day`` (int32 / int16) hold every practice's routine GP queue (see
+    PRACTICE_FIELDS); ``spec_due/spec_pid`` are a binary min-heap of the shared specialist waiting list
     (``spec_n[0]`` entries); ``hosp_pid/hosp_until`` the patients in hospital (``hosp_n[0]``);
     ``episodes[z, :zone[z].episode_count]`` the patients with an open or case-managed episode;
     ``cmq_pid/cmq_day[z, :zone[z].cm_queue_len]`` the case-management queue; ``day[0]`` the
