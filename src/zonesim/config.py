@@ -415,6 +415,16 @@ class SwitchParams:
     cm_eligible_min_hours: float = P(10.0, "h",
                                      "Minimum re-arrangement work for a case-management "
                                      "referral.", lo=0, hi=1000)
+    went_wrong_days: float = P(30.0, "days",
+                               "A switch moment not re-arranged within this many days 'went "
+                               "wrong' and may be reported.", lo=1, hi=3650)
+    report_probability: float = P(0.05, "share",
+                                  "Probability that a switch moment that went wrong is "
+                                  "reported, without an information and reporting point.",
+                                  lo=0, hi=1)
+    report_probability_with_point: float = P(0.5, "share",
+                                             "The same with an information and reporting "
+                                             "point.", lo=0, hi=1)
     cm_followup_months: float = P(9.0, "months",
                                   "Mean follow-up after equilibrium before the case manager "
                                   "hands back (episodes 6-24 months).", lo=0, hi=60,

@@ -37,6 +37,8 @@ F_UNRESOLVED = 4  # a switch moment is open (no new equilibrium yet)
 F_CM_WAITING = 8  # waiting for a case manager
 F_CARE_PLAN = 16  # has an integrated care plan
 F_EPISODE_LISTED = 32  # in the episode list (disrupted or case-managed)
+F_SPEC_INTENT = 64  # under strict gatekeeping: came to the GP wanting a specialist
+F_CM_CHECKED = 128  # the open switch moment was assessed for case management
 
 # Health literacy / SES
 ADEQUATE, LIMITED = 0, 1
@@ -50,7 +52,7 @@ def group_of(literacy, ses):
 
 # Caregiver.state
 CG_ACTIVE, CG_ILL, CG_BROKEN, CG_DECEASED = 0, 1, 2, 3
-CAREGIVER_STATE_NAMES = ("active", "ill", "broken_down", "deceased")
+CAREGIVER_STATE_NAMES = ("active", "ill", "broken_down", "ended")  # ended: died or stopped
 
 # Provider.discipline
 GP = 0
@@ -123,7 +125,7 @@ EVENT_NAMES = (
 )
 
 # Hazard table dimensions: situation class x age band x need x literacy x ses x propensity
-N_SIT_CLASSES = 3  # 0 stable, 1 disrupted, 2 case-managed (in hospital: handled by its list)
+N_SIT_CLASSES = 4  # the first four situations: stable, disrupted, case-managed, in hospital
 N_AGE_BANDS = 22  # 5-year bands 0-4 ... 100-104, 105+
 AGE_BAND_DAYS = 1826  # 5 years of 365.25 days
 N_PROPENSITY = 16
