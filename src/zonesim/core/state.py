@@ -193,6 +193,7 @@ PRACTICE_FIELDS = {
     "gp_start": np.int32,  # this practice's GP slots are providers gp_start .. gp_start+gp_slots
     "gp_slots": np.int32,
     "list_size": np.int32,
+    "load_today": np.float32,  # urgent contacts and coordination booked today (contacts)
     # The routine GP queue of practice k is a ring buffer inside the flat arrays
     # State.queue_pid / State.queue_day: entry j (0 = oldest) sits at
     # queue_start + ((queue_head + j) & (queue_cap - 1)); queue_cap is a power of two.
@@ -230,6 +231,7 @@ ZONE_DTYPE = np.dtype(
         ("need_count", np.int64, (4,)),  # living patients per need level
         ("pooled_hours_per_day", np.float64),  # pooled specialist hours today (all kinds)
         ("cm_hours_per_day", np.float64),
+        ("recruit_budget", np.float64, (N_DISCIPLINES,)),  # FTE owed by recruitment
     ]
 )
 
@@ -250,7 +252,7 @@ ACC_DTYPE = np.dtype(
         ("avoidable_admissions", np.float64, (N_GROUPS,)),
         ("hospital_days", np.float64),
         ("discharges", np.float64),
-        ("los_days_discharged", np.float64),
+        ("los_days_planned", np.float64),  # length of stay drawn at admission
         ("unmet_need_days", np.float64, (N_GROUPS,)),
         ("gp_contacts", np.float64, (N_GROUPS,)),
         ("gp_home_visits", np.float64),
@@ -269,6 +271,7 @@ ACC_DTYPE = np.dtype(
         ("physio_sessions", np.float64),
         ("psychology_sessions", np.float64),
         ("social_work_contacts", np.float64),
+        ("rationed_contacts", np.float64),  # allied contacts not served (capacity)
         ("falls", np.float64),
         ("falls_65plus", np.float64),
         ("switch_moments", np.float64, (N_GROUPS,)),
