@@ -1,0 +1,141 @@
+"""``zonesim run``: simulate one zone under one policy and print its scorecard."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from ..errors import ZonesimInputError
+from . import add_config_options
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "run",
+        help="simulate a zone under one policy and print its scorecard",
+        description="Simulate a zone under one policy and print the Quadruple Aim and equity "
+                    "scorecard. Overrides (-o) starting with 'policy.' set policy levers, "
+                    "the others configuration values.",
+    )
+    add_config_options(p)
+    p.add_argument("--policy", "-p", metavar="NAME|FILE", default="status_quo",
+                   help="policy preset (see `zonesim policies`) or a policy TOML "
+                        "(default: status_quo)")
+    p.add_argument("--population", "-n", type=int, metavar="N", default=None,
+                   help="inhabitants of the zone (overrides zone.population)")
+    p.add_argument("--years", "-y", type=float, metavar="Y", default=None,
+                   help="horizon in years (default: the scenario's)")
+    p.add_argument("--seed", "-s", type=int, metavar="S", default=None,
+                   help="random seed (default: a fresh one, shown in the table's header)")
+    p.add_argument("--format", "-f", choices=["table", "json"], default="table",
+                   help="output format (default: table)")
+    p.set_defaults(func=run)
+
+
+def _split_overrides(overrides: list[str]) -> tuple[list[str], list[str]]:
+    from ..config import parse_override
+
+    config_ov, policy_ov = [], []
+    for text in overrides:
+        key, _ = parse_override(text)
+        (policy_ov if key.startswith("policy.") else config_ov).append(text)
+    return config_ov, policy_ov
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..config import load_config, load_policy
+    from ..model import DAYS_PER_YEAR, ZoneModel, month_end_day
+
+    config_ov, policy_ov = _split_overrides(args.override)
+    config = load_config(args.config, config_ov, scenario=args.scenario)
+    policy = load_policy(args.policy, policy_ov)
+    years = config.scenario.years if args.years is None else args.years
+    if not (math.isfinite(years) and years > 0):
+        raise ZonesimInputError("expected a positive number of years", source="<argument>",
+                                field="--years", value=years)
+    if args.seed is not None and args.seed < 0:
+        raise ZonesimInputError("expected a seed >= 0", source="<argument>", field="--seed",
+                                value=args.seed)
+
+    model = ZoneModel(config, policy=policy, population=args.population, rng=args.seed,
+                      years=years)
+    days = round(years * DAYS_PER_YEAR)
+    if years > 1:
+        _run_with_progress(model, days, month_end_day)
+    else:
+        model.run_for(days)
+    card = model.scorecard()
+
+    if args.format == "json":
+        json.dump(_jsonable(card), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        header = (f"zone: {', '.join(model.zone_names)}  policy: {policy.name}  "
+                  f"inhabitants: {model.config.zone.population:,}  years: {years:g}  "
+                  f"seed: {model.seed}")
+        sys.stdout.write(header + "\n\n" + format_table(card))
+    return 0
+
+
+def _run_with_progress(model, days: int, month_end_day) -> None:
+    from tqdm import tqdm
+
+    months = []
+    m = 1
+    while month_end_day(m) < days:
+        months.append(month_end_day(m))
+        m += 1
+    months.append(days)
+    with tqdm(total=len(months), unit="month", desc="simulating", file=sys.stderr,
+              disable=not sys.stderr.isatty(), leave=False) as bar:
+        for end in months:
+            model.run_until(end)
+            bar.update(1)
+
+
+def _json_value(v):
+    if v is None or isinstance(v, (str, bool)):
+        return v
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def _jsonable(card: dict) -> dict:
+    """Sections as plain dicts; NaN and infinities (not JSON) become null."""
+    return {section: {k: _json_value(v) for k, v in metrics.items()}
+            for section, metrics in card.items()}
+
+
+def format_value(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, str):
+        return v
+    v = float(v)
+    if math.isnan(v):
+        return "n/a"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    if v != 0 and abs(v) < 0.001:
+        return f"{v:.3g}"
+    if abs(v) >= 1000 or float(v).is_integer():
+        return f"{v:,.0f}"
+    if abs(v) >= 100:
+        return f"{v:,.1f}"
+    return f"{v:.3f}"
+
+
+def format_table(card: dict) -> str:
+    """Section headings, then ``metric  value`` lines with values right-aligned."""
+    rows = [(k, format_value(v)) for m in card.values() for k, v in m.items()]
+    kw = max((len(k) for k, _ in rows), default=0)
+    vw = max((len(v) for _, v in rows), default=0)
+    lines = []
+    for section, metrics in card.items():
+        lines.append(section.replace("_", " "))
+        for k, v in metrics.items():
+            lines.append(f"  {k:<{kw}}  {format_value(v):>{vw}}")
+        lines.append("")
+    return "\n".join(lines)

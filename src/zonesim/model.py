@@ -1,0 +1,450 @@
+"""The Mesa face of the engine: :class:`ZoneModel` (one zone) and :class:`Region` (several).
+
+A model owns one :class:`~zonesim.core.state.State` (numpy arrays), its
+:class:`~zonesim.population.Layout` and the compiled parameters. Time is Mesa 3.5's own: one step
+is one day, ``model.time`` counts days, and ``run_for`` / ``run_until`` / ``step`` /
+``schedule_event`` / ``schedule_recurring`` work as in any Mesa model. The difference is inside
+time advance: the numba kernel simulates whole stretches of days between the events on Mesa's
+event list (month boundaries, care council cycles, the user's own events), never one Python call
+per day. An event at time ``t`` runs after the kernel has simulated days ``0 .. t-1``, i.e. it
+sees the state at the start of day ``t`` (``state.day[0] == t``).
+
+After each stretch the model brings its agents up to date: agents of patients who died are
+removed, agents for entrants (and new caregivers, recruited providers) are added, so
+``model.agents_by_type[Patient]`` always holds exactly one agent per living inhabitant.
+
+Mesa's default "call ``step()`` every time unit" schedule is switched off (``model.steps`` then
+counts simulated days); a subclass that overrides ``step()`` keeps it, and then gets its
+``step()`` called every day after the kernel has simulated up to that day (correct, but the kernel
+then runs one day per call).
+"""
+
+from __future__ import annotations
+
+import math
+import time as _time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+from mesa.time import Priority
+
+from . import config as C
+from .agents import (
+    CareCouncil,
+    InformalCaregiver,
+    Patient,
+    Provider,
+    warn_adaptive_unimplemented,
+)
+from .core import state as S
+from .errors import ZonesimInputError
+
+__all__ = ["DAYS_PER_YEAR", "Region", "ZoneModel", "month_end_day"]
+
+DAYS_PER_YEAR = 365
+
+
+def month_end_day(m: int) -> int:
+    """Day (since the start) on which month ``m`` (1, 2, ...) ends: ``round(m * 365 / 12)``."""
+    return round(m * DAYS_PER_YEAR / 12)
+
+
+# ---------------------------------------------------------------------------------------------
+# Argument resolution
+# ---------------------------------------------------------------------------------------------
+
+SEED_LIMIT = 2**63
+
+
+def resolve_seed(rng: Any) -> int:
+    """An int seed from ``rng`` (an int, None for a fresh random one, or a numpy Generator)."""
+    if rng is None:
+        return int(np.random.SeedSequence().entropy % SEED_LIMIT)
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(SEED_LIMIT))
+    if isinstance(rng, bool) or not isinstance(rng, (int, np.integer)):
+        raise ZonesimInputError("expected an integer seed in [0, 2**63) or None",
+                                source="<argument>", field="rng", value=rng)
+    if not 0 <= int(rng) < SEED_LIMIT:
+        raise ZonesimInputError("expected an integer seed in [0, 2**63)", source="<argument>",
+                                field="rng", value=rng)
+    return int(rng)
+
+
+def _apply_scenario(cfg: C.Config, scenario: str | Path) -> C.Config:
+    """``cfg`` with the scenario (built-in name or TOML path) applied on top of its own."""
+    spath = C._resolve_named("scenarios", scenario)
+    data = C._read_toml(spath)
+    return C.from_dict(C.Config, {"scenario": data.get("scenario", data)}, source=str(spath),
+                       base=cfg)
+
+
+def resolve_config(config: Any, scenario: str | Path | None = None,
+                   population: int | None = None) -> C.Config:
+    """A :class:`Config` from a Config, a TOML path or None, with scenario and population."""
+    if config is None or isinstance(config, (str, Path)):
+        cfg = C.load_config(config, scenario=scenario)
+    elif isinstance(config, C.Config):
+        cfg = config if scenario is None else _apply_scenario(config, scenario)
+    else:
+        raise ZonesimInputError("expected a Config, a TOML path or None", source="<argument>",
+                                field="config", value=config)
+    if population is not None:
+        cfg = C.apply_overrides(cfg, {"zone.population": population})
+    return cfg
+
+
+def resolve_policies(policy: Any, n_zones: int) -> list[C.PolicyConfig]:
+    """One :class:`PolicyConfig` per zone from one policy or a list of them."""
+    if isinstance(policy, (list, tuple)):
+        if len(policy) != n_zones:
+            raise ZonesimInputError(f"expected one policy per zone ({n_zones})",
+                                    source="<argument>", field="policy",
+                                    value=f"{len(policy)} policies")
+        return [C.load_policy(p) for p in policy]
+    pol = C.load_policy(policy)
+    return [pol] * n_zones
+
+
+# ---------------------------------------------------------------------------------------------
+# Agent rosters: index -> agent, kept in step with the arrays
+# ---------------------------------------------------------------------------------------------
+
+
+class _Roster:
+    """The agents of one class, one per live slot, as ``agents[index]``.
+
+    ``sync`` compares the live slots of ``[lo, hi)`` with the slots holding an agent (numpy, one
+    pass) and creates / removes agents only where they differ. ``key`` (optional) identifies the
+    occupant of a slot, so a slot re-used between two syncs gets a fresh agent.
+    """
+
+    __slots__ = ("agents", "cls", "has", "key")
+
+    def __init__(self, cls: type, n: int) -> None:
+        self.cls = cls
+        self.agents: list[Any] = [None] * n
+        self.has = np.zeros(n, dtype=bool)
+        self.key = np.zeros(n, dtype=np.int64)
+
+    def get(self, i: int):
+        return self.agents[i] if 0 <= i < len(self.agents) else None
+
+    def sync(self, model: ZoneModel, lo: int, hi: int, live: np.ndarray,
+             key: np.ndarray | None = None) -> tuple[int, int]:
+        has = self.has[lo:hi]
+        gone = np.flatnonzero(has & ~live)
+        new = np.flatnonzero(live & ~has)
+        if key is not None:
+            reused = np.flatnonzero(has & live & (self.key[lo:hi] != key))
+            if reused.size:
+                gone = np.concatenate([gone, reused])
+                new = np.sort(np.concatenate([new, reused]))
+        agents = self.agents
+        for i in (gone + lo).tolist():
+            agents[i].remove()
+            agents[i] = None
+        has[gone] = False
+        cls = self.cls
+        for i in (new + lo).tolist():
+            agents[i] = cls(model, i)
+        has[new] = True
+        if key is not None and new.size:
+            self.key[lo:hi][new] = key[new]
+        return int(new.size), int(gone.size)
+
+
+# ---------------------------------------------------------------------------------------------
+# The model
+# ---------------------------------------------------------------------------------------------
+
+
+class ZoneModel(mesa.Model):
+    """A primary care zone (or, with ``zones``, a region of zones) as a Mesa model.
+
+    Parameters
+    ----------
+    config: a :class:`~zonesim.config.Config`, a TOML path, or None for the built-in default zone.
+    policy: a preset name (``status_quo``, ``integrated``...), a TOML path, a dict of levers or a
+        :class:`~zonesim.config.PolicyConfig`; with several zones also a list, one per zone.
+    population: overrides ``zone.population``.
+    rng: int seed of the run (kernel and Mesa's own generators); None draws a fresh one,
+        recorded in :attr:`seed`.
+    scenario: a built-in scenario name (``baseline``, ``care_paradox``) or a scenario TOML,
+        applied on top of the configuration's scenario.
+    zones: :class:`zonesim.geography.Zone` objects to simulate together (see :class:`Region`).
+    years: the horizon the population is laid out for (free slots for entrants, the renewal
+        path); default ``config.scenario.years``. Running longer works until free slots run out
+        (the model then warns).
+
+    Attributes
+    ----------
+    state, layout, prm, tables: the arrays, the layout, the compiled parameters.
+    config, policies (one per zone), policy (the first zone's), seed.
+    acc_start: copy of ``state.acc`` at time 0; snapshots: ``(day, acc copy)`` at each month end.
+    councils: one :class:`CareCouncil` per zone.
+    timings: seconds spent building the state, compiling, creating agents.
+    """
+
+    def __init__(
+        self,
+        config: C.Config | str | Path | None = None,
+        *,
+        policy: Any = "status_quo",
+        population: int | None = None,
+        rng: int | None = None,
+        scenario: str | Path | None = None,
+        zones: list | None = None,
+        years: float | None = None,
+    ) -> None:
+        seed = resolve_seed(rng)
+        super().__init__(rng=seed)
+        self.seed: int = seed
+        self.config: C.Config = resolve_config(config, scenario, population)
+        n_zones = 1 if zones is None else len(zones)
+        if n_zones < 1:
+            raise ZonesimInputError("expected at least one zone", source="<argument>",
+                                    field="zones", value=zones)
+        self.policies: list[C.PolicyConfig] = resolve_policies(policy, n_zones)
+        if years is None:
+            years = self.config.scenario.years
+        if isinstance(years, bool) or not isinstance(years, (int, float)) or not (
+            math.isfinite(years) and years > 0
+        ):
+            raise ZonesimInputError("expected a positive number of years", source="<argument>",
+                                    field="years", value=years)
+        self.years_planned = float(years)
+
+        # numba-heavy modules: imported here so that `import zonesim` stays light
+        from .core.day import simulate
+        from .core.params import compile_params
+        from .population import build_state
+
+        self._simulate = simulate
+        self.timings: dict[str, float] = {}
+        t0 = _time.perf_counter()
+        self.state, self.layout = build_state(self.config, self.policies, seed, zones=zones,
+                                              years=self.years_planned)
+        t1 = _time.perf_counter()
+        self.prm, self.tables = compile_params(self.config, self.policies, self.state)
+        t2 = _time.perf_counter()
+        self.timings["build_state"] = t1 - t0
+        self.timings["compile_params"] = t2 - t1
+
+        self.day0 = int(self.state.day[0])
+        self.acc_start = self.state.acc.copy()
+        self.snapshots: list[tuple[int, np.ndarray]] = []
+        self._warned: set[str] = set()
+        self._overflow_seen = {k: float(self.state.acc[k].sum()) for k in _OVERFLOW_WARNINGS}
+
+        # Mesa's default schedule would call step() every day; we advance in stretches instead
+        # (unless a subclass wants its own daily step()).
+        self._daily_step = type(self).step is not mesa.Model.step
+        if not self._daily_step:
+            self._default_schedule.stop()
+
+        st = self.state
+        self._patients = _Roster(Patient, st.pat.need.shape[0])
+        self._caregivers = _Roster(InformalCaregiver, st.cg.patient.shape[0])
+        self._providers = _Roster(Provider, st.prov.state.shape[0])
+        self._pat_hi = st.zone["first_patient"].astype(np.int64).copy()
+        self._cg_hi = st.zone["first_caregiver"].astype(np.int64).copy()
+        t3 = _time.perf_counter()
+        self._sync_agents()
+        self.timings["agents"] = _time.perf_counter() - t3
+
+        self.councils = [CareCouncil(self, z) for z in range(n_zones)]
+        for name in dict.fromkeys(p.name for p in self.policies if p.adaptive_council):
+            warn_adaptive_unimplemented(name)
+
+        self._month = 1
+        self.schedule_event(self._month_end, at=float(month_end_day(1)), priority=Priority.HIGH)
+
+    # --- views ------------------------------------------------------------------------------
+
+    @property
+    def policy(self) -> C.PolicyConfig:
+        """The policy of the (first) zone."""
+        return self.policies[0]
+
+    @property
+    def n_zones(self) -> int:
+        return self.state.n_zones
+
+    @property
+    def zone_names(self) -> list[str]:
+        return list(self.layout.zone_names)
+
+    @property
+    def day(self) -> int:
+        """The next day the kernel simulates (days since the start: ``day - day0``)."""
+        return int(self.state.day[0])
+
+    @property
+    def alive(self) -> int:
+        """Living inhabitants of all zones."""
+        return int(self.state.zone["alive"].sum())
+
+    def patient_agent(self, index: int) -> Patient | None:
+        """The agent of patient slot ``index`` (None: no such slot, empty or deceased)."""
+        return self._patients.get(index)
+
+    def caregiver_agent(self, index: int) -> InformalCaregiver | None:
+        return self._caregivers.get(index)
+
+    def provider_agent(self, index: int) -> Provider | None:
+        return self._providers.get(index)
+
+    def zone_index(self, zone: int | str) -> int:
+        """The index of a zone given by index or name."""
+        if isinstance(zone, str):
+            names = self.zone_names
+            if zone not in names:
+                raise ZonesimInputError(f"expected one of: {', '.join(names)}",
+                                        source="<argument>", field="zone", value=zone)
+            return names.index(zone)
+        if isinstance(zone, bool) or not isinstance(zone, (int, np.integer)) or not (
+            0 <= zone < self.n_zones
+        ):
+            raise ZonesimInputError(f"expected a zone index 0..{self.n_zones - 1} or a name",
+                                    source="<argument>", field="zone", value=zone)
+        return int(zone)
+
+    # --- results ----------------------------------------------------------------------------
+
+    def scorecard(self, zone: int | str | None = None) -> dict[str, dict[str, float]]:
+        """The Quadruple Aim and equity scorecard (:func:`zonesim.metrics.scorecard`).
+
+        ``zone`` (index or name) restricts it to one zone of a region; None: all zones.
+        """
+        from . import metrics
+
+        if zone is None:
+            return metrics.scorecard(self)
+        return metrics.scorecard(self, zone=self.zone_index(zone))
+
+    def timeseries(self, zone: int | str | None = None):
+        """Monthly time series as a DataFrame (:func:`zonesim.metrics.timeseries`)."""
+        from . import metrics
+
+        if zone is None:
+            return metrics.timeseries(self)
+        return metrics.timeseries(self, zone=self.zone_index(zone))
+
+    # --- time -------------------------------------------------------------------------------
+
+    def run_years(self, years: float) -> None:
+        """Run for ``years`` years of 365 days."""
+        if isinstance(years, bool) or not isinstance(years, (int, float)) or not (
+            math.isfinite(years) and years > 0
+        ):
+            raise ZonesimInputError("expected a positive number of years", source="<argument>",
+                                    field="years", value=years)
+        self.run_for(round(years * DAYS_PER_YEAR))
+
+    def _advance_time(self, until: float) -> None:
+        """Mesa's time advance, with the kernel brought up to each event's time first."""
+        if until <= self.time:
+            warnings.warn(f"end time {until} is not after the current time {self.time}",
+                          RuntimeWarning, stacklevel=3)
+            return
+        events = self._event_list
+        while True:
+            try:
+                event = events.pop_event()
+            except IndexError:
+                break
+            if event.time <= until:
+                self._simulate_to(event.time)
+                self.time = event.time
+                event.execute()
+            else:
+                events.add_event(event)
+                break
+        self._simulate_to(until)
+        self.time = until
+
+    def _simulate_to(self, t: float) -> None:
+        """Let the kernel simulate whole days until the start of day ``floor(t)``."""
+        target = self.day0 + math.floor(t + 1e-9)
+        n = target - int(self.state.day[0])
+        if n <= 0:
+            return
+        self._simulate(self.state, self.prm, self.tables, self.seed, n)
+        if int(self.state.day[0]) != target:  # pragma: no cover - a kernel contract violation
+            raise RuntimeError(f"kernel advanced to day {int(self.state.day[0])}, "
+                               f"expected {target}")
+        if not self._daily_step:
+            self.steps = target - self.day0
+        self._sync_agents()
+        self._check_overflow()
+
+    def _month_end(self) -> None:
+        self.snapshots.append((int(self.state.day[0]), self.state.acc.copy()))
+        self._month += 1
+        self.schedule_event(self._month_end, at=float(month_end_day(self._month)),
+                            priority=Priority.HIGH)
+
+    # --- agents -----------------------------------------------------------------------------
+
+    def _sync_agents(self) -> None:
+        st = self.state
+        zr = st.zone
+        for z in range(st.n_zones):
+            a = int(zr["first_patient"][z])
+            b = max(int(zr["next_free"][z]), int(self._pat_hi[z]))
+            self._pat_hi[z] = b
+            self._patients.sync(self, a, b, st.pat.situation[a:b] < S.DECEASED,
+                                st.pat.birth_day[a:b])
+            a = int(zr["first_caregiver"][z])
+            b = max(int(zr["next_free_caregiver"][z]), int(self._cg_hi[z]))
+            self._cg_hi[z] = b
+            self._caregivers.sync(self, a, b, st.cg.state[a:b] != S.CG_DECEASED,
+                                  st.cg.patient[a:b])
+            a = int(zr["first_provider"][z])
+            b = int(zr["end_provider"][z])
+            self._providers.sync(self, a, b, st.prov.state[a:b] <= S.PV_SICK)
+
+    def _check_overflow(self) -> None:
+        acc = self.state.acc
+        for key, message in _OVERFLOW_WARNINGS.items():
+            total = float(acc[key].sum())
+            if total > self._overflow_seen[key]:
+                self._overflow_seen[key] = total
+                if key not in self._warned:
+                    self._warned.add(key)
+                    warnings.warn(message.format(n=int(total), years=self.years_planned),
+                                  RuntimeWarning, stacklevel=4)
+
+
+_OVERFLOW_WARNINGS = {
+    "entrants_skipped": "{n} entrants found no free slot: the population was laid out for "
+                        "{years:g} years; build the model with a longer years= horizon",
+    "queue_overflow": "{n} GP queue requests were dropped because a practice queue was full",
+    "list_overflow": "{n} patients did not fit on a full specialist, hospital or episode list",
+}
+
+
+class Region(ZoneModel):
+    """Several zones in one state, sharing secondary care (specialists, hospital).
+
+    The same Mesa API as :class:`ZoneModel`; ``policy`` may be one policy for all zones or a
+    list with one per zone. ``scorecard(zone=...)`` gives one zone's scorecard (None: the whole
+    region).
+    """
+
+    def __init__(
+        self,
+        zones: list | None = None,
+        config: C.Config | str | Path | None = None,
+        *,
+        policy: Any = "status_quo",
+        rng: int | None = None,
+        scenario: str | Path | None = None,
+        years: float | None = None,
+    ) -> None:
+        super().__init__(config, policy=policy, rng=rng, scenario=scenario, zones=zones,
+                         years=years)
