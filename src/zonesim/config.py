@@ -14,6 +14,7 @@ expected.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import tomllib
 import typing
@@ -123,24 +124,41 @@ class ScenarioConfig:
 
     name: str = P("baseline", "-", "Scenario name.")
     years: float = P(1.0, "years", "Default horizon of a run.", lo=1 / 365, hi=100)
-    share_65plus_start: float = P(0.21, "share", "Share of inhabitants aged 65+ at the start.",
-                                  lo=0.0, hi=0.6, source=SRC_65)
-    share_65plus_end: float = P(0.21, "share",
-                                "Share aged 65+ at the end of the horizon (renewal follows a "
-                                "straight path from start to end).", lo=0.0, hi=0.6,
-                                source=SRC_65)
-    population_growth_per_year: float = P(0.0, "1/year", "Net population growth rate.",
-                                          lo=-0.05, hi=0.05)
-    gp_retirement_per_year: float = P(0.03, "1/year",
-                                      "Yearly hazard that a GP retires (on top of strain-driven "
-                                      "attrition); high because half of GPs are 55+.",
-                                      lo=0.0, hi=0.5, source=SRC_GP_AGE)
+    share_65plus_start: float = P(
+        0.21, "share", "Share of inhabitants aged 65+ at the start.", lo=0.0, hi=0.6, source=SRC_65
+    )
+    share_65plus_end: float = P(
+        0.21,
+        "share",
+        "Share aged 65+ at the end of the horizon (renewal follows a "
+        "straight path from start to end).",
+        lo=0.0,
+        hi=0.6,
+        source=SRC_65,
+    )
+    population_growth_per_year: float = P(
+        0.0, "1/year", "Net population growth rate.", lo=-0.05, hi=0.05
+    )
+    gp_retirement_per_year: float = P(
+        0.03,
+        "1/year",
+        "Yearly hazard that a GP retires (on top of strain-driven "
+        "attrition); high because half of GPs are 55+.",
+        lo=0.0,
+        hi=0.5,
+        source=SRC_GP_AGE,
+    )
     recruitment_fte_per_100k_per_year: float = P(
-        2.2, "FTE/100k/year",
+        2.2,
+        "FTE/100k/year",
         "GP FTE recruited per 100,000 inhabitants per year (slow recruitment); the default "
-        "replaces retirements at the default GP density.", lo=0.0, hi=50.0)
-    budget_growth_per_year: float = P(0.0, "1/year", "Growth of the zone's budget envelope.",
-                                      lo=-0.5, hi=0.5)
+        "replaces retirements at the default GP density.",
+        lo=0.0,
+        hi=50.0,
+    )
+    budget_growth_per_year: float = P(
+        0.0, "1/year", "Growth of the zone's budget envelope.", lo=-0.5, hi=0.5
+    )
 
 
 @dataclass(frozen=True)
@@ -148,20 +166,38 @@ class ZoneConfig:
     """The zone: its inhabitants, municipalities and practices."""
 
     name: str = P("Default zone", "-", "Zone name.")
-    population: int = P(110_000, "inhabitants",
-                        "Inhabitants of the zone (design range 75,000-125,000).",
-                        lo=1, hi=10_000_000, source=SRC_ZONES)
-    n_municipalities: int = P(7, "count",
-                              "Municipalities of the synthetic zone (ignored when a CSV is "
-                              "given).", lo=1, hi=500)
-    municipalities_csv: str = P("", "path",
-                                "Optional municipality table (CSV) to build the zone from.")
-    zone_id: str = P("", "-", "With a CSV: which zone of its zoning to simulate (empty: the "
-                             "first zone of the partition).")
+    population: int = P(
+        110_000,
+        "inhabitants",
+        "Inhabitants of the zone (design range 75,000-125,000).",
+        lo=1,
+        hi=10_000_000,
+        source=SRC_ZONES,
+    )
+    n_municipalities: int = P(
+        7,
+        "count",
+        "Municipalities of the synthetic zone (ignored when a CSV is given).",
+        lo=1,
+        hi=500,
+    )
+    municipalities_csv: str = P(
+        "", "path", "Optional municipality table (CSV) to build the zone from."
+    )
+    zone_id: str = P(
+        "",
+        "-",
+        "With a CSV: which zone of its zoning to simulate (empty: the "
+        "first zone of the partition).",
+    )
     geography_seed: int = P(2020, "-", "Seed of the synthetic municipality generator.", lo=0)
     practice_mix: tuple[float, float, float] = P(
-        (0.25, 0.60, 0.15), "share",
-        "Share of GPs working in solo, group and multidisciplinary practices.", lo=0.0, hi=1.0)
+        (0.25, 0.60, 0.15),
+        "share",
+        "Share of GPs working in solo, group and multidisciplinary practices.",
+        lo=0.0,
+        hi=1.0,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,389 +209,585 @@ class ZoneConfig:
 class DemographyParams:
     """Process 1: ageing, mortality, renewal."""
 
-    mortality_gompertz_a: float = P(-10.6, "log(1/year)",
-                                    "Gompertz intercept of yearly mortality q(age) = exp(a + "
-                                    "b*age), fitted to the Belgian life table.", lo=-20, hi=0)
+    mortality_gompertz_a: float = P(
+        -10.6,
+        "log(1/year)",
+        "Gompertz intercept of yearly mortality q(age) = exp(a + "
+        "b*age), fitted to the Belgian life table.",
+        lo=-20,
+        hi=0,
+    )
     mortality_gompertz_b: float = P(0.094, "1/year of age", "Gompertz slope.", lo=0.0, hi=0.3)
-    mortality_need_multiplier: tuple[float, ...] = P((0.55, 1.0, 2.2, 5.0), "x",
-                                                     f"Mortality multiplier {NEED4}.",
-                                                     lo=0.0, hi=100)
-    mortality_disrupted_multiplier: float = P(1.5, "x",
-                                              "Mortality multiplier while a care situation is "
-                                              "disrupted.", lo=1.0, hi=10)
-    mortality_preferential_multiplier: float = P(1.2, "x",
-                                                 "Mortality multiplier for preferential SES.",
-                                                 lo=0.5, hi=5)
-    in_hospital_mortality_per_day: float = P(0.0015, "1/day",
-                                             "Daily death hazard during a hospital stay.",
-                                             lo=0.0, hi=0.1)
-    preferential_ses_share: float = P(0.18, "share",
-                                      "Share of inhabitants entitled to preferential "
-                                      "reimbursement.", lo=0.0, hi=1.0)
-    limited_literacy_share: float = P(0.29, "share", "Share with limited health literacy.",
-                                      lo=0.0, hi=1.0, source=SRC_HL)
-    limited_literacy_odds_ratio_preferential: float = P(2.5, "odds ratio",
-                                                        "Odds ratio of limited literacy for "
-                                                        "preferential SES.", lo=1.0, hi=20)
+    mortality_need_multiplier: tuple[float, ...] = P(
+        (0.55, 1.0, 2.2, 5.0), "x", f"Mortality multiplier {NEED4}.", lo=0.0, hi=100
+    )
+    mortality_disrupted_multiplier: float = P(
+        1.5, "x", "Mortality multiplier while a care situation is disrupted.", lo=1.0, hi=10
+    )
+    mortality_preferential_multiplier: float = P(
+        1.2, "x", "Mortality multiplier for preferential SES.", lo=0.5, hi=5
+    )
+    in_hospital_mortality_per_day: float = P(
+        0.0015, "1/day", "Daily death hazard during a hospital stay.", lo=0.0, hi=0.1
+    )
+    preferential_ses_share: float = P(
+        0.18,
+        "share",
+        "Share of inhabitants entitled to preferential reimbursement.",
+        lo=0.0,
+        hi=1.0,
+    )
+    limited_literacy_share: float = P(
+        0.29, "share", "Share with limited health literacy.", lo=0.0, hi=1.0, source=SRC_HL
+    )
+    limited_literacy_odds_ratio_preferential: float = P(
+        2.5, "odds ratio", "Odds ratio of limited literacy for preferential SES.", lo=1.0, hi=20
+    )
 
 
 @dataclass(frozen=True)
 class NeedParams:
     """Process 2: need progression (initial prevalence and hazards by age)."""
 
-    age_band_edges: tuple[float, ...] = P((15, 45, 65, 80), "years",
-                                          "Edges of the five need-model age bands.", lo=0, hi=120)
-    prevalence_chronic: tuple[float, ...] = P((0.05, 0.12, 0.30, 0.60, 0.80), "share",
-                                              "Initial share with need >= 1 per age band.",
-                                              lo=0, hi=1, source=SRC_CHRONIC)
+    age_band_edges: tuple[float, ...] = P(
+        (15, 45, 65, 80), "years", "Edges of the five need-model age bands.", lo=0, hi=120
+    )
+    prevalence_chronic: tuple[float, ...] = P(
+        (0.05, 0.12, 0.30, 0.60, 0.80),
+        "share",
+        "Initial share with need >= 1 per age band.",
+        lo=0,
+        hi=1,
+        source=SRC_CHRONIC,
+    )
     prevalence_complex_given_chronic: tuple[float, ...] = P(
-        (0.05, 0.06, 0.08, 0.18, 0.38), "share",
-        "Initial share with need >= 2 among those with need >= 1, per age band.", lo=0, hi=1)
+        (0.05, 0.06, 0.08, 0.18, 0.38),
+        "share",
+        "Initial share with need >= 2 among those with need >= 1, per age band.",
+        lo=0,
+        hi=1,
+    )
     prevalence_very_high_given_complex: tuple[float, ...] = P(
-        (0.10, 0.10, 0.12, 0.18, 0.28), "share",
-        "Initial share with need 3 among those with need >= 2, per age band.", lo=0, hi=1)
-    progression_0_1: tuple[float, ...] = P((0.003, 0.006, 0.016, 0.04, 0.06), "1/year",
-                                           "Hazard of becoming chronic per age band.",
-                                           lo=0, hi=1)
-    progression_1_2: tuple[float, ...] = P((0.004, 0.004, 0.008, 0.03, 0.07), "1/year",
-                                           "Hazard chronic -> complex per age band.",
-                                           lo=0, hi=1)
-    progression_2_3: tuple[float, ...] = P((0.02, 0.02, 0.04, 0.07, 0.11), "1/year",
-                                           "Hazard complex -> very high per age band.",
-                                           lo=0, hi=1)
-    preferential_need_multiplier: float = P(1.3, "x",
-                                            "Prevalence and progression multiplier for "
-                                            "preferential SES.", lo=0.5, hi=5)
-    utility_by_need: tuple[float, ...] = P((0.92, 0.78, 0.60, 0.42), "utility",
-                                           f"Health utility {NEED4}.", lo=0, hi=1)
-    utility_loss_disrupted: float = P(0.10, "utility",
-                                      "Utility lost while the care situation is disrupted.",
-                                      lo=0, hi=1)
-    utility_in_hospital: float = P(0.45, "utility", "Utility during a hospital stay.",
-                                   lo=0, hi=1)
+        (0.10, 0.10, 0.12, 0.18, 0.28),
+        "share",
+        "Initial share with need 3 among those with need >= 2, per age band.",
+        lo=0,
+        hi=1,
+    )
+    progression_0_1: tuple[float, ...] = P(
+        (0.003, 0.006, 0.016, 0.04, 0.06),
+        "1/year",
+        "Hazard of becoming chronic per age band.",
+        lo=0,
+        hi=1,
+    )
+    progression_1_2: tuple[float, ...] = P(
+        (0.004, 0.004, 0.008, 0.03, 0.07),
+        "1/year",
+        "Hazard chronic -> complex per age band.",
+        lo=0,
+        hi=1,
+    )
+    progression_2_3: tuple[float, ...] = P(
+        (0.02, 0.02, 0.04, 0.07, 0.11),
+        "1/year",
+        "Hazard complex -> very high per age band.",
+        lo=0,
+        hi=1,
+    )
+    preferential_need_multiplier: float = P(
+        1.3, "x", "Prevalence and progression multiplier for preferential SES.", lo=0.5, hi=5
+    )
+    utility_by_need: tuple[float, ...] = P(
+        (0.92, 0.78, 0.60, 0.42), "utility", f"Health utility {NEED4}.", lo=0, hi=1
+    )
+    utility_loss_disrupted: float = P(
+        0.10, "utility", "Utility lost while the care situation is disrupted.", lo=0, hi=1
+    )
+    utility_in_hospital: float = P(0.45, "utility", "Utility during a hospital stay.", lo=0, hi=1)
 
 
 @dataclass(frozen=True)
 class CareDemandParams:
     """Processes 3 and 4: care demand and care seeking."""
 
-    gp_contacts_per_year: tuple[float, ...] = P((2.7, 7.0, 11.0, 15.0), "1/year",
-                                                f"Routine GP contact demand {NEED4}.",
-                                                lo=0, hi=200, source=SRC_GP_CONTACTS)
-    propensity_shape: float = P(1.8, "-",
-                                "Gamma shape of the individual propensity to seek GP care "
-                                "(heterogeneity that makes 86% see a GP yearly).", lo=0.05,
-                                hi=100, source=SRC_GP_CONTACTS)
-    chronic_followup_per_year: tuple[float, ...] = P((0.0, 3.0, 4.0, 4.0), "1/year",
-                                                     f"Chronic follow-up contacts {NEED4}.",
-                                                     lo=0, hi=100)
-    home_visit_share_by_need: tuple[float, ...] = P((0.02, 0.06, 0.35, 0.6), "share",
-                                                    f"Share of GP contacts at home {NEED4}.",
-                                                    lo=0, hi=1)
-    nursing_hours_per_week: tuple[float, ...] = P((0.0, 0.1, 2.0, 5.0), "h/week",
-                                                  f"Home nursing hours {NEED4}.", lo=0, hi=60)
-    physio_sessions_per_year: tuple[float, ...] = P((0.6, 2.5, 8.0, 10.0), "1/year",
-                                                    f"Physiotherapy sessions {NEED4}.",
-                                                    lo=0, hi=200)
-    psychology_sessions_per_year: tuple[float, ...] = P((0.08, 0.3, 0.5, 0.5), "1/year",
-                                                        f"Psychological sessions {NEED4}.",
-                                                        lo=0, hi=100)
-    social_work_contacts_per_year: tuple[float, ...] = P((0.02, 0.15, 0.8, 1.5), "1/year",
-                                                         f"Social work contacts {NEED4}.",
-                                                         lo=0, hi=100)
-    direct_specialist_per_year: tuple[float, ...] = P((0.35, 0.9, 1.2, 1.3), "1/year",
-                                                      "Self-initiated specialist demand "
-                                                      f"{NEED4} (63% of appointments are "
-                                                      "self-initiated in Belgium).", lo=0,
-                                                      hi=50, source=SRC_SPECIALIST)
-    emergency_per_year: tuple[float, ...] = P((0.08, 0.15, 0.35, 0.5), "1/year",
-                                              f"Unplanned emergency visits {NEED4}.", lo=0,
-                                              hi=50)
-    limited_literacy_routine_multiplier: float = P(0.85, "x",
-                                                   "Routine care seeking of limited health "
-                                                   "literacy (delay and under-use).", lo=0,
-                                                   hi=5)
-    limited_literacy_emergency_multiplier: float = P(1.6, "x",
-                                                     "Unplanned and emergency use of limited "
-                                                     "health literacy.", lo=0, hi=10)
-    limited_literacy_recognition_delay_days: float = P(6.0, "days",
-                                                       "Extra days before a switch moment of a "
-                                                       "patient with limited literacy is "
-                                                       "reported to the care team.", lo=0,
-                                                       hi=90)
-    recognition_delay_days: float = P(2.0, "days",
-                                      "Days before a switch moment is reported to the care "
-                                      "team.", lo=0, hi=90)
+    gp_contacts_per_year: tuple[float, ...] = P(
+        (2.7, 7.0, 11.0, 15.0),
+        "1/year",
+        f"Routine GP contact demand {NEED4}.",
+        lo=0,
+        hi=200,
+        source=SRC_GP_CONTACTS,
+    )
+    propensity_shape: float = P(
+        1.8,
+        "-",
+        "Gamma shape of the individual propensity to seek GP care "
+        "(heterogeneity that makes 86% see a GP yearly).",
+        lo=0.05,
+        hi=100,
+        source=SRC_GP_CONTACTS,
+    )
+    chronic_followup_per_year: tuple[float, ...] = P(
+        (0.0, 3.0, 4.0, 4.0), "1/year", f"Chronic follow-up contacts {NEED4}.", lo=0, hi=100
+    )
+    home_visit_share_by_need: tuple[float, ...] = P(
+        (0.02, 0.06, 0.35, 0.6), "share", f"Share of GP contacts at home {NEED4}.", lo=0, hi=1
+    )
+    nursing_hours_per_week: tuple[float, ...] = P(
+        (0.0, 0.1, 2.0, 5.0), "h/week", f"Home nursing hours {NEED4}.", lo=0, hi=60
+    )
+    physio_sessions_per_year: tuple[float, ...] = P(
+        (0.6, 2.5, 8.0, 10.0), "1/year", f"Physiotherapy sessions {NEED4}.", lo=0, hi=200
+    )
+    psychology_sessions_per_year: tuple[float, ...] = P(
+        (0.08, 0.3, 0.5, 0.5), "1/year", f"Psychological sessions {NEED4}.", lo=0, hi=100
+    )
+    social_work_contacts_per_year: tuple[float, ...] = P(
+        (0.02, 0.15, 0.8, 1.5), "1/year", f"Social work contacts {NEED4}.", lo=0, hi=100
+    )
+    direct_specialist_per_year: tuple[float, ...] = P(
+        (0.35, 0.9, 1.2, 1.3),
+        "1/year",
+        "Self-initiated specialist demand "
+        f"{NEED4} (63% of appointments are "
+        "self-initiated in Belgium).",
+        lo=0,
+        hi=50,
+        source=SRC_SPECIALIST,
+    )
+    emergency_per_year: tuple[float, ...] = P(
+        (0.08, 0.15, 0.35, 0.5), "1/year", f"Unplanned emergency visits {NEED4}.", lo=0, hi=50
+    )
+    limited_literacy_routine_multiplier: float = P(
+        0.85,
+        "x",
+        "Routine care seeking of limited health literacy (delay and under-use).",
+        lo=0,
+        hi=5,
+    )
+    limited_literacy_emergency_multiplier: float = P(
+        1.6, "x", "Unplanned and emergency use of limited health literacy.", lo=0, hi=10
+    )
+    limited_literacy_recognition_delay_days: float = P(
+        6.0,
+        "days",
+        "Extra days before a switch moment of a "
+        "patient with limited literacy is "
+        "reported to the care team.",
+        lo=0,
+        hi=90,
+    )
+    recognition_delay_days: float = P(
+        2.0, "days", "Days before a switch moment is reported to the care team.", lo=0, hi=90
+    )
 
 
 @dataclass(frozen=True)
 class GatekeeperParams:
     """Process 5: the GP as gatekeeper."""
 
-    gp_contacts_per_fte_per_year: float = P(7_200.0, "contacts/FTE/year",
-                                            "GP contact capacity per FTE (about 5.1 contacts "
-                                            "per inhabitant at 7.4 FTE per 10,000, with "
-                                            "slack).", lo=100, hi=50_000, source=SRC_GP_FTE)
-    gp_fte_per_100k: float = P(74.0, "FTE/100k", "GP FTE per 100,000 inhabitants.", lo=0,
-                               hi=1000, source=SRC_GP_FTE)
-    max_overtime_share: float = P(0.15, "share",
-                                  "Extra hours a practice works beyond capacity when its queue "
-                                  "is long (overtime).", lo=0, hi=1)
-    unmet_wait_days: float = P(3.0, "days",
-                               "A routine GP request waiting longer than this counts as an "
-                               "unmet-need day for each further day.", lo=0, hi=365)
-    emergency_after_wait_per_day: float = P(0.03, "1/day",
-                                            "Daily hazard that a patient waiting beyond the "
-                                            "unmet-need threshold goes to the emergency "
-                                            "department instead.", lo=0, hi=1)
-    referral_probability_by_need: tuple[float, ...] = P((0.045, 0.075, 0.10, 0.12), "share",
-                                                        f"Referral probability per GP contact "
-                                                        f"{NEED4}.", lo=0, hi=1,
-                                                        source=SRC_NIVEL)
-    referral_strain_effect: float = P(0.5, "x",
-                                      "Relative rise in referrals at full GP strain (defensive "
-                                      "referral under pressure).", lo=0, hi=10)
-    gatekept_resolution_share: float = P(0.55, "share",
-                                         "Under strict gatekeeping, share of would-be "
-                                         "self-referrals the GP resolves without referral.",
-                                         lo=0, hi=1)
-    pooled_substitutable_share: float = P(0.25, "share",
-                                          "Share of referrals a pooled specialist (diabetes "
-                                          "educator, psychiatric nurse, psychologist) can take "
-                                          "in primary care instead.", lo=0, hi=1)
-    nurse_followup_minutes: float = P(20.0, "min", "Nurse time per chronic follow-up.",
-                                      lo=1, hi=240)
+    gp_contacts_per_fte_per_year: float = P(
+        7_200.0,
+        "contacts/FTE/year",
+        "GP contact capacity per FTE (about 5.1 contacts "
+        "per inhabitant at 7.4 FTE per 10,000, with "
+        "slack).",
+        lo=100,
+        hi=50_000,
+        source=SRC_GP_FTE,
+    )
+    gp_fte_per_100k: float = P(
+        74.0, "FTE/100k", "GP FTE per 100,000 inhabitants.", lo=0, hi=1000, source=SRC_GP_FTE
+    )
+    max_overtime_share: float = P(
+        0.15,
+        "share",
+        "Extra hours a practice works beyond capacity when its queue is long (overtime).",
+        lo=0,
+        hi=1,
+    )
+    unmet_wait_days: float = P(
+        3.0,
+        "days",
+        "A routine GP request waiting longer than this counts as an "
+        "unmet-need day for each further day.",
+        lo=0,
+        hi=365,
+    )
+    emergency_after_wait_per_day: float = P(
+        0.03,
+        "1/day",
+        "Daily hazard that a patient waiting beyond the "
+        "unmet-need threshold goes to the emergency "
+        "department instead.",
+        lo=0,
+        hi=1,
+    )
+    referral_probability_by_need: tuple[float, ...] = P(
+        (0.045, 0.075, 0.10, 0.12),
+        "share",
+        f"Referral probability per GP contact {NEED4}.",
+        lo=0,
+        hi=1,
+        source=SRC_NIVEL,
+    )
+    referral_strain_effect: float = P(
+        0.5,
+        "x",
+        "Relative rise in referrals at full GP strain (defensive referral under pressure).",
+        lo=0,
+        hi=10,
+    )
+    gatekept_resolution_share: float = P(
+        0.55,
+        "share",
+        "Under strict gatekeeping, share of would-be "
+        "self-referrals the GP resolves without referral.",
+        lo=0,
+        hi=1,
+    )
+    pooled_substitutable_share: float = P(
+        0.25,
+        "share",
+        "Share of referrals a pooled specialist (diabetes "
+        "educator, psychiatric nurse, psychologist) can take "
+        "in primary care instead.",
+        lo=0,
+        hi=1,
+    )
+    nurse_followup_minutes: float = P(
+        20.0, "min", "Nurse time per chronic follow-up.", lo=1, hi=240
+    )
 
 
 @dataclass(frozen=True)
 class SecondaryCareParams:
     """Process 6: specialist waiting list, admissions, length of stay."""
 
-    specialist_lead_days: float = P(18.0, "days",
-                                    "Mean booking lead time of a specialist appointment "
-                                    "(48% wait over 2 weeks).", lo=0, hi=365,
-                                    source=SRC_SPECIALIST)
-    specialist_capacity_ratio: float = P(1.08, "x",
-                                         "Specialist appointments per day relative to the "
-                                         "initial expected demand.", lo=0.01, hi=100)
-    admission_per_year: tuple[float, ...] = P((0.055, 0.11, 0.30, 0.55), "1/year",
-                                              f"Elective and unavoidable admissions {NEED4}.",
-                                              lo=0, hi=50, source=SRC_HOSP)
-    avoidable_admission_per_year: tuple[float, ...] = P((0.002, 0.01, 0.05, 0.10), "1/year",
-                                                        "Avoidable (ambulatory-care "
-                                                        f"sensitive) admissions {NEED4} in a "
-                                                        "stable situation.", lo=0, hi=50)
-    avoidable_disrupted_multiplier: float = P(6.0, "x",
-                                              "Avoidable admission multiplier while the "
-                                              "situation is disrupted.", lo=1, hi=100)
-    avoidable_case_managed_multiplier: float = P(0.7, "x",
-                                                 "Avoidable admission multiplier while "
-                                                 "case-managed.", lo=0, hi=10)
-    admission_after_specialist: float = P(0.03, "share",
-                                          "Probability a specialist visit leads to admission.",
-                                          lo=0, hi=1)
-    admission_after_emergency: float = P(0.20, "share",
-                                         "Probability an emergency visit leads to admission "
-                                         "(counted avoidable when it followed a GP wait).",
-                                         lo=0, hi=1)
-    length_of_stay_days: float = P(6.4, "days", "Mean length of stay.", lo=1, hi=365,
-                                   source=SRC_HOSP)
-    length_of_stay_need_slope: float = P(0.25, "x",
-                                         "Relative rise of length of stay per need level.",
-                                         lo=0, hi=5)
-    discharge_switch_probability: tuple[float, ...] = P((0.02, 0.2, 0.6, 0.9), "share",
-                                                        "Probability a discharge is a switch "
-                                                        f"moment {NEED4}.", lo=0, hi=1)
-    specialist_visits_after_first: float = P(0.0, "count",
-                                             "Follow-up outpatient visits per first "
-                                             "appointment (cost only).", lo=0, hi=50)
+    specialist_lead_days: float = P(
+        18.0,
+        "days",
+        "Mean booking lead time of a specialist appointment (48% wait over 2 weeks).",
+        lo=0,
+        hi=365,
+        source=SRC_SPECIALIST,
+    )
+    specialist_capacity_ratio: float = P(
+        1.08,
+        "x",
+        "Specialist appointments per day relative to the initial expected demand.",
+        lo=0.01,
+        hi=100,
+    )
+    admission_per_year: tuple[float, ...] = P(
+        (0.055, 0.11, 0.30, 0.55),
+        "1/year",
+        f"Elective and unavoidable admissions {NEED4}.",
+        lo=0,
+        hi=50,
+        source=SRC_HOSP,
+    )
+    avoidable_admission_per_year: tuple[float, ...] = P(
+        (0.002, 0.01, 0.05, 0.10),
+        "1/year",
+        f"Avoidable (ambulatory-care sensitive) admissions {NEED4} in a stable situation.",
+        lo=0,
+        hi=50,
+    )
+    avoidable_disrupted_multiplier: float = P(
+        6.0, "x", "Avoidable admission multiplier while the situation is disrupted.", lo=1, hi=100
+    )
+    avoidable_case_managed_multiplier: float = P(
+        0.7, "x", "Avoidable admission multiplier while case-managed.", lo=0, hi=10
+    )
+    admission_after_specialist: float = P(
+        0.03, "share", "Probability a specialist visit leads to admission.", lo=0, hi=1
+    )
+    admission_after_emergency: float = P(
+        0.20,
+        "share",
+        "Probability an emergency visit leads to admission "
+        "(counted avoidable when it followed a GP wait).",
+        lo=0,
+        hi=1,
+    )
+    length_of_stay_days: float = P(
+        6.4, "days", "Mean length of stay.", lo=1, hi=365, source=SRC_HOSP
+    )
+    length_of_stay_need_slope: float = P(
+        0.25, "x", "Relative rise of length of stay per need level.", lo=0, hi=5
+    )
+    discharge_switch_probability: tuple[float, ...] = P(
+        (0.02, 0.2, 0.6, 0.9),
+        "share",
+        f"Probability a discharge is a switch moment {NEED4}.",
+        lo=0,
+        hi=1,
+    )
+    specialist_visits_after_first: float = P(
+        0.0, "count", "Follow-up outpatient visits per first appointment (cost only).", lo=0, hi=50
+    )
 
 
 @dataclass(frozen=True)
 class SwitchParams:
     """Process 7: switch moments and their re-arrangement."""
 
-    fall_per_year_65plus: tuple[float, ...] = P((0.25, 0.38, 0.60, 0.75), "1/year",
-                                                f"Fall hazard of people aged 65+ {NEED4}.",
-                                                lo=0, hi=20, source=SRC_FALLS)
+    fall_per_year_65plus: tuple[float, ...] = P(
+        (0.25, 0.38, 0.60, 0.75),
+        "1/year",
+        f"Fall hazard of people aged 65+ {NEED4}.",
+        lo=0,
+        hi=20,
+        source=SRC_FALLS,
+    )
     fall_per_year_under65: float = P(0.05, "1/year", "Fall hazard under 65.", lo=0, hi=20)
-    fall_switch_probability: tuple[float, ...] = P((0.03, 0.25, 0.5, 0.7), "share",
-                                                   f"Probability a fall is a switch moment "
-                                                   f"{NEED4}.", lo=0, hi=1)
-    fall_admission_probability: float = P(0.06, "share", "Probability a fall leads to "
-                                                         "admission.", lo=0, hi=1)
-    acute_deterioration_per_year: tuple[float, ...] = P((0.0, 0.08, 0.30, 0.6), "1/year",
-                                                        f"Acute deterioration hazard {NEED4}.",
-                                                        lo=0, hi=20)
-    acute_admission_probability: float = P(0.25, "share",
-                                           "Probability an acute deterioration leads to "
-                                           "admission.", lo=0, hi=1)
-    coordination_hours_by_need: tuple[float, ...] = P((2.0, 5.0, 14.0, 24.0), "h",
-                                                      "Re-arrangement work of a switch moment "
-                                                      f"{NEED4}.", lo=0, hi=1000)
-    no_caregiver_work_multiplier: float = P(1.5, "x",
-                                            "Extra re-arrangement work without an informal "
-                                            "caregiver.", lo=1, hi=10)
+    fall_switch_probability: tuple[float, ...] = P(
+        (0.03, 0.25, 0.5, 0.7),
+        "share",
+        f"Probability a fall is a switch moment {NEED4}.",
+        lo=0,
+        hi=1,
+    )
+    fall_admission_probability: float = P(
+        0.06, "share", "Probability a fall leads to admission.", lo=0, hi=1
+    )
+    acute_deterioration_per_year: tuple[float, ...] = P(
+        (0.0, 0.08, 0.30, 0.6), "1/year", f"Acute deterioration hazard {NEED4}.", lo=0, hi=20
+    )
+    acute_admission_probability: float = P(
+        0.25, "share", "Probability an acute deterioration leads to admission.", lo=0, hi=1
+    )
+    coordination_hours_by_need: tuple[float, ...] = P(
+        (2.0, 5.0, 14.0, 24.0),
+        "h",
+        f"Re-arrangement work of a switch moment {NEED4}.",
+        lo=0,
+        hi=1000,
+    )
+    no_caregiver_work_multiplier: float = P(
+        1.5, "x", "Extra re-arrangement work without an informal caregiver.", lo=1, hi=10
+    )
     team_hours_per_day: tuple[float, float, float] = P(
-        (0.35, 0.5, 0.8), "h/day",
+        (0.35, 0.5, 0.8),
+        "h/day",
         "Coordination hours per day the regular team spends on one disrupted patient, for "
-        "solo, group and multidisciplinary practices.", lo=0, hi=24)
-    care_plan_speedup: float = P(1.5, "x",
-                                 "Speed-up of re-arrangement when a care plan exists.", lo=1,
-                                 hi=10)
-    strain_slowdown: float = P(0.5, "x",
-                               "Relative loss of team coordination speed at full strain.",
-                               lo=0, hi=1)
-    cm_work_hours_per_day: float = P(2.0, "h/day",
-                                     "Coordination hours per day a case manager spends on a "
-                                     "client being re-arranged.", lo=0, hi=24)
-    cm_eligible_min_need: int = P(2, "need level",
-                                  "Minimum need level eligible for case management.", lo=0,
-                                  hi=3)
-    cm_eligible_min_hours: float = P(10.0, "h",
-                                     "Minimum re-arrangement work for a case-management "
-                                     "referral.", lo=0, hi=1000)
-    went_wrong_days: float = P(30.0, "days",
-                               "A switch moment not re-arranged within this many days 'went "
-                               "wrong' and may be reported.", lo=1, hi=3650)
-    report_probability: float = P(0.05, "share",
-                                  "Probability that a switch moment that went wrong is "
-                                  "reported, without an information and reporting point.",
-                                  lo=0, hi=1)
-    report_probability_with_point: float = P(0.5, "share",
-                                             "The same with an information and reporting "
-                                             "point.", lo=0, hi=1)
-    cm_followup_months: float = P(9.0, "months",
-                                  "Mean follow-up after equilibrium before the case manager "
-                                  "hands back (episodes 6-24 months).", lo=0, hi=60,
-                                  source=SRC_AHRQ)
+        "solo, group and multidisciplinary practices.",
+        lo=0,
+        hi=24,
+    )
+    care_plan_speedup: float = P(
+        1.5, "x", "Speed-up of re-arrangement when a care plan exists.", lo=1, hi=10
+    )
+    strain_slowdown: float = P(
+        0.5, "x", "Relative loss of team coordination speed at full strain.", lo=0, hi=1
+    )
+    cm_work_hours_per_day: float = P(
+        2.0,
+        "h/day",
+        "Coordination hours per day a case manager spends on a client being re-arranged.",
+        lo=0,
+        hi=24,
+    )
+    cm_eligible_min_need: int = P(
+        2, "need level", "Minimum need level eligible for case management.", lo=0, hi=3
+    )
+    cm_eligible_min_hours: float = P(
+        10.0, "h", "Minimum re-arrangement work for a case-management referral.", lo=0, hi=1000
+    )
+    went_wrong_days: float = P(
+        30.0,
+        "days",
+        "A switch moment not re-arranged within this many days 'went wrong' and may be reported.",
+        lo=1,
+        hi=3650,
+    )
+    report_probability: float = P(
+        0.05,
+        "share",
+        "Probability that a switch moment that went wrong is "
+        "reported, without an information and reporting point.",
+        lo=0,
+        hi=1,
+    )
+    report_probability_with_point: float = P(
+        0.5, "share", "The same with an information and reporting point.", lo=0, hi=1
+    )
+    cm_followup_months: float = P(
+        9.0,
+        "months",
+        "Mean follow-up after equilibrium before the case manager "
+        "hands back (episodes 6-24 months).",
+        lo=0,
+        hi=60,
+        source=SRC_AHRQ,
+    )
 
 
 @dataclass(frozen=True)
 class CaregiverParams:
     """Informal caregivers (part of process 7)."""
 
-    caregiver_share: float = P(0.80, "share",
-                               "Share of care-dependent patients (need >= 2) with one informal "
-                               "caregiver (76% have exactly one registered).", lo=0, hi=1,
-                               source=SRC_CAREGIVER)
-    burden_rise_per_day: tuple[float, ...] = P((0.0, 0.0, 0.0022, 0.0040), "1/day",
-                                               f"Daily burden increase {NEED4}.", lo=0, hi=1)
-    burden_relief_per_day: float = P(0.0030, "1/day",
-                                     "Daily burden relief (rest, formal care).", lo=0, hi=1)
-    burden_disrupted_rise_per_day: float = P(0.01, "1/day",
-                                             "Extra daily burden while the situation is "
-                                             "disrupted.", lo=0, hi=1)
-    overload_threshold: float = P(0.7, "burden", "Burden above which a caregiver is "
-                                                 "overloaded.", lo=0, hi=1,
-                                  source=SRC_CAREGIVER)
-    illness_per_year: float = P(0.12, "1/year",
-                                "Caregiver illness hazard at zero burden.", lo=0, hi=10)
-    illness_burden_slope: float = P(3.0, "x",
-                                    "Relative rise of illness hazard at full burden.", lo=0,
-                                    hi=100)
-    breakdown_per_year_at_full_burden: float = P(0.8, "1/year",
-                                                 "Breakdown hazard at full burden (zero below "
-                                                 "the overload threshold).", lo=0, hi=50)
+    caregiver_share: float = P(
+        0.80,
+        "share",
+        "Share of care-dependent patients (need >= 2) with one informal "
+        "caregiver (76% have exactly one registered).",
+        lo=0,
+        hi=1,
+        source=SRC_CAREGIVER,
+    )
+    burden_rise_per_day: tuple[float, ...] = P(
+        (0.0, 0.0, 0.0022, 0.0040), "1/day", f"Daily burden increase {NEED4}.", lo=0, hi=1
+    )
+    burden_relief_per_day: float = P(
+        0.0030, "1/day", "Daily burden relief (rest, formal care).", lo=0, hi=1
+    )
+    burden_disrupted_rise_per_day: float = P(
+        0.01, "1/day", "Extra daily burden while the situation is disrupted.", lo=0, hi=1
+    )
+    overload_threshold: float = P(
+        0.7,
+        "burden",
+        "Burden above which a caregiver is overloaded.",
+        lo=0,
+        hi=1,
+        source=SRC_CAREGIVER,
+    )
+    illness_per_year: float = P(
+        0.12, "1/year", "Caregiver illness hazard at zero burden.", lo=0, hi=10
+    )
+    illness_burden_slope: float = P(
+        3.0, "x", "Relative rise of illness hazard at full burden.", lo=0, hi=100
+    )
+    breakdown_per_year_at_full_burden: float = P(
+        0.8,
+        "1/year",
+        "Breakdown hazard at full burden (zero below the overload threshold).",
+        lo=0,
+        hi=50,
+    )
     death_per_year: float = P(0.02, "1/year", "Caregiver mortality.", lo=0, hi=1)
     illness_days: float = P(30.0, "days", "Mean caregiver illness duration.", lo=1, hi=3650)
-    breakdown_days: float = P(180.0, "days", "Mean time a broken-down caregiver needs to "
-                                             "resume.", lo=1, hi=3650)
+    breakdown_days: float = P(
+        180.0, "days", "Mean time a broken-down caregiver needs to resume.", lo=1, hi=3650
+    )
 
 
 @dataclass(frozen=True)
 class CaseManagementParams:
     """Process 8: case managers (the allocation rule and pool size are policy levers)."""
 
-    followup_hours_per_week: float = P(0.5, "h/week",
-                                       "Case manager monitoring hours per client after "
-                                       "equilibrium.", lo=0, hi=40)
-    hours_per_fte_per_week: float = P(36.0, "h/week", "Working hours per case manager FTE.",
-                                      lo=1, hi=80)
+    followup_hours_per_week: float = P(
+        0.5, "h/week", "Case manager monitoring hours per client after equilibrium.", lo=0, hi=40
+    )
+    hours_per_fte_per_week: float = P(
+        36.0, "h/week", "Working hours per case manager FTE.", lo=1, hi=80
+    )
 
 
 @dataclass(frozen=True)
 class WorkforceParams:
     """Process 9: strain, sick leave, attrition, recruitment."""
 
-    nurse_fte_per_100k: float = P(60.0, "FTE/100k", "Home and practice nurse FTE.", lo=0,
-                                  hi=2000)
+    nurse_fte_per_100k: float = P(60.0, "FTE/100k", "Home and practice nurse FTE.", lo=0, hi=2000)
     physio_fte_per_100k: float = P(45.0, "FTE/100k", "Physiotherapist FTE.", lo=0, hi=2000)
-    psychologist_fte_per_100k: float = P(6.0, "FTE/100k", "Primary care psychologist FTE.",
-                                         lo=0, hi=2000)
-    social_worker_fte_per_100k: float = P(5.0, "FTE/100k", "Social worker FTE.", lo=0,
-                                          hi=2000)
-    hours_per_fte_per_week: float = P(38.0, "h/week", "Contracted hours per FTE.", lo=1,
-                                      hi=80)
-    gp_hours_per_fte_per_week: float = P(45.0, "h/week", "GP working hours per FTE.", lo=1,
-                                         hi=100)
-    physio_session_minutes: float = P(30.0, "min", "Physiotherapy session length.", lo=1,
-                                      hi=600)
-    psychology_session_minutes: float = P(60.0, "min", "Psychology session length.", lo=1,
-                                          hi=600)
-    social_work_contact_minutes: float = P(60.0, "min", "Social work contact length.", lo=1,
-                                           hi=600)
+    psychologist_fte_per_100k: float = P(
+        6.0, "FTE/100k", "Primary care psychologist FTE.", lo=0, hi=2000
+    )
+    social_worker_fte_per_100k: float = P(5.0, "FTE/100k", "Social worker FTE.", lo=0, hi=2000)
+    hours_per_fte_per_week: float = P(38.0, "h/week", "Contracted hours per FTE.", lo=1, hi=80)
+    gp_hours_per_fte_per_week: float = P(45.0, "h/week", "GP working hours per FTE.", lo=1, hi=100)
+    physio_session_minutes: float = P(30.0, "min", "Physiotherapy session length.", lo=1, hi=600)
+    psychology_session_minutes: float = P(60.0, "min", "Psychology session length.", lo=1, hi=600)
+    social_work_contact_minutes: float = P(60.0, "min", "Social work contact length.", lo=1, hi=600)
     gp_contact_minutes: float = P(15.0, "min", "GP time per contact.", lo=1, hi=240)
-    utilisation_smoothing_days: float = P(30.0, "days",
-                                          "Averaging window of utilisation that drives strain.",
-                                          lo=1, hi=365)
-    strain_rise_per_day: float = P(0.01, "1/day",
-                                   "Strain rise per day per unit of overload above the "
-                                   "comfortable utilisation.", lo=0, hi=1)
-    strain_recovery_per_day: float = P(0.004, "1/day",
-                                       "Strain recovery per day per unit of slack below it.",
-                                       lo=0, hi=1)
-    comfortable_utilisation: float = P(0.90, "share",
-                                       "Utilisation above which strain rises.", lo=0.1, hi=2)
-    strained_threshold: float = P(0.6, "strain",
-                                  "Strain above which a provider counts as strained (burnout "
-                                  "proxy).", lo=0, hi=1)
-    sick_leave_per_year: float = P(0.25, "1/year", "Sick leave hazard at zero strain.", lo=0,
-                                   hi=20)
-    sick_leave_strain_slope: float = P(4.0, "x", "Relative rise at full strain.", lo=0,
-                                       hi=100)
+    utilisation_smoothing_days: float = P(
+        30.0, "days", "Averaging window of utilisation that drives strain.", lo=1, hi=365
+    )
+    strain_rise_per_day: float = P(
+        0.01,
+        "1/day",
+        "Strain rise per day per unit of overload above the comfortable utilisation.",
+        lo=0,
+        hi=1,
+    )
+    strain_recovery_per_day: float = P(
+        0.004, "1/day", "Strain recovery per day per unit of slack below it.", lo=0, hi=1
+    )
+    comfortable_utilisation: float = P(
+        0.90, "share", "Utilisation above which strain rises.", lo=0.1, hi=2
+    )
+    strained_threshold: float = P(
+        0.6,
+        "strain",
+        "Strain above which a provider counts as strained (burnout proxy).",
+        lo=0,
+        hi=1,
+    )
+    sick_leave_per_year: float = P(0.25, "1/year", "Sick leave hazard at zero strain.", lo=0, hi=20)
+    sick_leave_strain_slope: float = P(4.0, "x", "Relative rise at full strain.", lo=0, hi=100)
     sick_leave_days: float = P(21.0, "days", "Mean sick leave duration.", lo=1, hi=3650)
-    attrition_per_year: float = P(0.03, "1/year",
-                                  "Attrition hazard at zero strain (non-GP disciplines; GPs "
-                                  "use the scenario's retirement).", lo=0, hi=1)
-    attrition_strain_slope: float = P(5.0, "x", "Relative rise of attrition at full strain.",
-                                      lo=0, hi=100)
-    recruitment_per_year: float = P(0.03, "1/year",
-                                    "Recruitment of non-GP disciplines, as a share of their "
-                                    "initial FTE per year.", lo=0, hi=2)
+    attrition_per_year: float = P(
+        0.03,
+        "1/year",
+        "Attrition hazard at zero strain (non-GP disciplines; GPs use the scenario's retirement).",
+        lo=0,
+        hi=1,
+    )
+    attrition_strain_slope: float = P(
+        5.0, "x", "Relative rise of attrition at full strain.", lo=0, hi=100
+    )
+    recruitment_per_year: float = P(
+        0.03,
+        "1/year",
+        "Recruitment of non-GP disciplines, as a share of their initial FTE per year.",
+        lo=0,
+        hi=2,
+    )
 
 
 @dataclass(frozen=True)
 class CostParams:
     """Unit costs (euro); the cost aim of the scorecard."""
 
-    gp_consultation: float = P(32.0, "euro", "GP consultation.", lo=0, hi=1e5,
-                               source=SRC_RIZIV)
+    gp_consultation: float = P(32.0, "euro", "GP consultation.", lo=0, hi=1e5, source=SRC_RIZIV)
     gp_home_visit: float = P(46.0, "euro", "GP home visit.", lo=0, hi=1e5, source=SRC_RIZIV)
-    specialist_visit: float = P(120.0, "euro", "Outpatient specialist visit.", lo=0, hi=1e5,
-                                source=SRC_KOSTEN)
-    emergency_visit: float = P(258.0, "euro", "Emergency department visit.", lo=0, hi=1e5,
-                               source=SRC_KOSTEN)
-    hospital_day: float = P(779.0, "euro", "Acute hospital day (excluding fees).", lo=0,
-                            hi=1e5, source=SRC_UZG)
-    nursing_hour: float = P(75.0, "euro", "Home nursing hour.", lo=0, hi=1e5,
-                            source=SRC_KOSTEN)
-    physio_session: float = P(39.0, "euro", "Physiotherapy session.", lo=0, hi=1e5,
-                              source=SRC_KOSTEN)
+    specialist_visit: float = P(
+        120.0, "euro", "Outpatient specialist visit.", lo=0, hi=1e5, source=SRC_KOSTEN
+    )
+    emergency_visit: float = P(
+        258.0, "euro", "Emergency department visit.", lo=0, hi=1e5, source=SRC_KOSTEN
+    )
+    hospital_day: float = P(
+        779.0, "euro", "Acute hospital day (excluding fees).", lo=0, hi=1e5, source=SRC_UZG
+    )
+    nursing_hour: float = P(75.0, "euro", "Home nursing hour.", lo=0, hi=1e5, source=SRC_KOSTEN)
+    physio_session: float = P(
+        39.0, "euro", "Physiotherapy session.", lo=0, hi=1e5, source=SRC_KOSTEN
+    )
     psychology_session: float = P(75.0, "euro", "Psychology session.", lo=0, hi=1e5)
-    social_work_contact: float = P(127.0, "euro", "Social work contact.", lo=0, hi=1e5,
-                                   source=SRC_KOSTEN)
-    case_manager_fte_year: float = P(75_000.0, "euro/FTE/year",
-                                     "Employer cost of a case manager FTE.", lo=0, hi=1e7)
-    pooled_specialist_fte_year: float = P(80_000.0, "euro/FTE/year",
-                                          "Employer cost of a pooled specialist FTE.", lo=0,
-                                          hi=1e7)
-    informal_care_hour: float = P(18.80, "euro", "Valued hour of informal care (optional "
-                                                 "cost line).", lo=0, hi=1e4,
-                                  source=SRC_KOSTEN)
-    informal_care_hours_per_week: tuple[float, ...] = P((0.0, 0.0, 10.0, 20.0), "h/week",
-                                                        f"Informal care hours {NEED4}.", lo=0,
-                                                        hi=168)
+    social_work_contact: float = P(
+        127.0, "euro", "Social work contact.", lo=0, hi=1e5, source=SRC_KOSTEN
+    )
+    case_manager_fte_year: float = P(
+        75_000.0, "euro/FTE/year", "Employer cost of a case manager FTE.", lo=0, hi=1e7
+    )
+    pooled_specialist_fte_year: float = P(
+        80_000.0, "euro/FTE/year", "Employer cost of a pooled specialist FTE.", lo=0, hi=1e7
+    )
+    informal_care_hour: float = P(
+        18.80,
+        "euro",
+        "Valued hour of informal care (optional cost line).",
+        lo=0,
+        hi=1e4,
+        source=SRC_KOSTEN,
+    )
+    informal_care_hours_per_week: tuple[float, ...] = P(
+        (0.0, 0.0, 10.0, 20.0), "h/week", f"Informal care hours {NEED4}.", lo=0, hi=168
+    )
     value_informal_care: bool = P(False, "-", "Include valued informal care in total cost.")
 
 
@@ -591,61 +823,93 @@ class PolicyConfig:
 
     name: str = P("status_quo", "-", "Policy name.")
     description: str = P("", "-", "One line on what the policy does.")
-    case_manager_fte_per_100k: float = P(1.0, "FTE/100k",
-                                         "Case-manager FTE per 100,000 inhabitants.", lo=0,
-                                         hi=1000)
-    allocation_rule: str = P("fcfs", "-", "How waiting requests get a case manager.",
-                             choices=ALLOCATION_RULES)
-    cm_organisation: str = P("zone_pool", "-",
-                             "Case managers pooled for the zone or attached to practices.",
-                             choices=CM_ORGANISATION)
-    caseload_cap: int = P(50, "clients/FTE", "Caseload cap per case-manager FTE.", lo=1,
-                          hi=500, source=SRC_AHRQ)
-    equity_weight: float = P(1.0, "need levels",
-                             "Priority bonus for limited literacy and preferential SES under "
-                             "the equity-weighted rule.", lo=0, hi=10)
-    pooled_diabetes_educator_fte_per_100k: float = P(0.0, "FTE/100k",
-                                                     "Pooled diabetes educator FTE.", lo=0,
-                                                     hi=1000)
-    pooled_psychiatric_nurse_fte_per_100k: float = P(0.0, "FTE/100k",
-                                                     "Pooled psychiatric nurse FTE.", lo=0,
-                                                     hi=1000)
-    pooled_psychologist_fte_per_100k: float = P(0.0, "FTE/100k",
-                                                "Pooled primary care psychologist FTE.", lo=0,
-                                                hi=1000)
-    nurse_followup_share: float = P(0.10, "share",
-                                    "Task agreements: share of chronic follow-up done by "
-                                    "nurses.", lo=0, hi=1)
-    multidisciplinary_share_boost: float = P(0.0, "share",
-                                             "Share of solo and group GPs moved into "
-                                             "multidisciplinary practices.", lo=0, hi=1)
-    care_plan_share: float = P(0.15, "share",
-                               "Share of complex patients (need >= 2) with an integrated "
-                               "care plan.", lo=0, hi=1)
+    case_manager_fte_per_100k: float = P(
+        1.0, "FTE/100k", "Case-manager FTE per 100,000 inhabitants.", lo=0, hi=1000
+    )
+    allocation_rule: str = P(
+        "fcfs", "-", "How waiting requests get a case manager.", choices=ALLOCATION_RULES
+    )
+    cm_organisation: str = P(
+        "zone_pool",
+        "-",
+        "Case managers pooled for the zone or attached to practices.",
+        choices=CM_ORGANISATION,
+    )
+    caseload_cap: int = P(
+        50, "clients/FTE", "Caseload cap per case-manager FTE.", lo=1, hi=500, source=SRC_AHRQ
+    )
+    equity_weight: float = P(
+        1.0,
+        "need levels",
+        "Priority bonus for limited literacy and preferential SES under the equity-weighted rule.",
+        lo=0,
+        hi=10,
+    )
+    pooled_diabetes_educator_fte_per_100k: float = P(
+        0.0, "FTE/100k", "Pooled diabetes educator FTE.", lo=0, hi=1000
+    )
+    pooled_psychiatric_nurse_fte_per_100k: float = P(
+        0.0, "FTE/100k", "Pooled psychiatric nurse FTE.", lo=0, hi=1000
+    )
+    pooled_psychologist_fte_per_100k: float = P(
+        0.0, "FTE/100k", "Pooled primary care psychologist FTE.", lo=0, hi=1000
+    )
+    nurse_followup_share: float = P(
+        0.10, "share", "Task agreements: share of chronic follow-up done by nurses.", lo=0, hi=1
+    )
+    multidisciplinary_share_boost: float = P(
+        0.0,
+        "share",
+        "Share of solo and group GPs moved into multidisciplinary practices.",
+        lo=0,
+        hi=1,
+    )
+    care_plan_share: float = P(
+        0.15,
+        "share",
+        "Share of complex patients (need >= 2) with an integrated care plan.",
+        lo=0,
+        hi=1,
+    )
     information_point: bool = P(False, "-", "An information and reporting point exists.")
-    information_point_gap_reduction: float = P(0.5, "share",
-                                               "Share of the health-literacy gap (care "
-                                               "seeking, recognition delay) the point closes.",
-                                               lo=0, hi=1)
-    information_point_cost_per_year: float = P(150_000.0, "euro/year",
-                                               "Yearly cost of the point for a zone.", lo=0,
-                                               hi=1e9)
-    gatekeeping: str = P("direct_access", "-",
-                         "Specialist access: direct (self-referral) or strict referral.",
-                         choices=GATEKEEPING)
-    adaptive_council: bool = P(False, "-",
-                               "The care council forecasts demand and moves flexible capacity.")
+    information_point_gap_reduction: float = P(
+        0.5,
+        "share",
+        "Share of the health-literacy gap (care seeking, recognition delay) the point closes.",
+        lo=0,
+        hi=1,
+    )
+    information_point_cost_per_year: float = P(
+        150_000.0, "euro/year", "Yearly cost of the point for a zone.", lo=0, hi=1e9
+    )
+    gatekeeping: str = P(
+        "direct_access",
+        "-",
+        "Specialist access: direct (self-referral) or strict referral.",
+        choices=GATEKEEPING,
+    )
+    adaptive_council: bool = P(
+        False, "-", "The care council forecasts demand and moves flexible capacity."
+    )
     council_cycle_days: int = P(91, "days", "Care council cycle length.", lo=1, hi=3650)
-    governance_cost_per_year: float = P(60_000.0, "euro/year",
-                                        "Yearly cost of the care council and its support.",
-                                        lo=0, hi=1e9)
-    budget_envelope_per_capita: float = P(0.0, "euro/capita/year",
-                                          "Budget for the zone's organised levers (case "
-                                          "managers, pooled staff, point, council); 0 means "
-                                          "unlimited.", lo=0, hi=1e6)
-    over_budget: str = P("refuse", "-",
-                         "A policy over its envelope is refused, or its levers scaled down.",
-                         choices=OVER_BUDGET)
+    governance_cost_per_year: float = P(
+        60_000.0, "euro/year", "Yearly cost of the care council and its support.", lo=0, hi=1e9
+    )
+    budget_envelope_per_capita: float = P(
+        0.0,
+        "euro/capita/year",
+        "Budget for the zone's organised levers (case "
+        "managers, pooled staff, point, council); 0 means "
+        "unlimited.",
+        lo=0,
+        hi=1e6,
+    )
+    over_budget: str = P(
+        "refuse",
+        "-",
+        "A policy over its envelope is refused, or its levers scaled down.",
+        choices=OVER_BUDGET,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -711,17 +975,21 @@ def _type_of(cls: type, name: str) -> Any:
 
 
 def _check_number(value: Any, f: dataclasses.Field, want: type, where: dict) -> float | int:
+    kind = "an integer" if want is int else "a number"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ZonesimInputError(f"expected a {want.__name__}", **where)
+        raise ZonesimInputError(f"expected {kind}", **where)
     if isinstance(value, float) and not math.isfinite(value):
-        raise ZonesimInputError(f"expected a finite {want.__name__}", **where)
+        raise ZonesimInputError("expected a finite " + kind.split()[-1], **where)
     if want is int:
         if isinstance(value, float):
             if not value.is_integer():
                 raise ZonesimInputError("expected an integer", **where)
             value = int(value)
     else:
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer beyond float range (TOML ints are unbounded here)
+            raise ZonesimInputError("expected a finite number", **where) from None
     lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
     if lo is not None and value < lo:
         raise ZonesimInputError(f"expected a value >= {lo:g} ({f.metadata['unit']})", **where)
@@ -771,8 +1039,12 @@ def from_dict(cls: type, data: Any, *, source: str, prefix: str = "", base: Any 
     if base is None:
         base = cls()
     if not isinstance(data, dict):
-        raise ZonesimInputError("expected a table of keys", source=source,
-                                field=prefix.rstrip(".") or "<root>", value=data)
+        raise ZonesimInputError(
+            "expected a table of keys",
+            source=source,
+            field=prefix.rstrip(".") or "<root>",
+            value=data,
+        )
     known = {f.name: f for f in fields(cls) if not f.metadata.get("internal")}
     changes = {}
     for key, value in data.items():
@@ -781,15 +1053,19 @@ def from_dict(cls: type, data: Any, *, source: str, prefix: str = "", base: Any 
             hint = _closest(key, known)
             raise ZonesimInputError(
                 f"unknown key{hint}; expected one of: {', '.join(sorted(known))}",
-                source=source, field=path, value=value, show_value=False)
+                source=source,
+                field=path,
+                value=value,
+                show_value=False,
+            )
         f = known[key]
         current = getattr(base, key)
         if is_dataclass(current):
-            changes[key] = from_dict(type(current), value, source=source, prefix=path + ".",
-                                     base=current)
+            changes[key] = from_dict(
+                type(current), value, source=source, prefix=path + ".", base=current
+            )
         else:
-            changes[key] = _coerce(cls, f, value, {"source": source, "field": path,
-                                                   "value": value})
+            changes[key] = _coerce(cls, f, value, {"source": source, "field": path, "value": value})
     obj = replace(base, **changes)
     _check_cross_field(obj, source, prefix)
     return obj
@@ -807,13 +1083,21 @@ def _check_cross_field(obj: Any, source: str, prefix: str) -> None:
     if isinstance(obj, ZoneConfig):
         total = sum(obj.practice_mix)
         if abs(total - 1.0) > 1e-6:
-            raise ZonesimInputError("expected shares that sum to 1", source=source,
-                                    field=f"{prefix}practice_mix", value=list(obj.practice_mix))
+            raise ZonesimInputError(
+                "expected shares that sum to 1",
+                source=source,
+                field=f"{prefix}practice_mix",
+                value=list(obj.practice_mix),
+            )
     if isinstance(obj, NeedParams):
         edges = obj.age_band_edges
-        if any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
-            raise ZonesimInputError("expected increasing ages", source=source,
-                                    field=f"{prefix}age_band_edges", value=list(edges))
+        if any(b <= a for a, b in itertools.pairwise(edges)):
+            raise ZonesimInputError(
+                "expected increasing ages",
+                source=source,
+                field=f"{prefix}age_band_edges",
+                value=list(edges),
+            )
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -828,6 +1112,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ZonesimInputError(f"not valid TOML ({exc})", source=str(path)) from None
     except UnicodeDecodeError:
         raise ZonesimInputError("not valid UTF-8 text", source=str(path)) from None
+    except OSError as exc:  # permissions, a broken link, ...
+        raise ZonesimInputError(f"cannot read ({exc.strerror or exc})", source=str(path)) from None
 
 
 def builtin_path(kind: str, name: str) -> Path:
@@ -857,8 +1143,9 @@ def load_config(
     if scenario is not None:
         spath = _resolve_named("scenarios", scenario)
         data = _read_toml(spath)
-        cfg = from_dict(Config, {"scenario": data.get("scenario", data)}, source=str(spath),
-                        base=cfg)
+        cfg = from_dict(
+            Config, {"scenario": data.get("scenario", data)}, source=str(spath), base=cfg
+        )
     src = "<defaults>"
     if path is None:
         path = builtin_path("zones", "default")
@@ -876,10 +1163,14 @@ def _resolve_named(kind: str, name_or_path: str | Path) -> Path:
     if p.suffix == ".toml" or p.exists():
         return p
     bp = builtin_path(kind, str(name_or_path))
+    noun = {"policies": "policy"}.get(kind, kind.removesuffix("s"))
     if not bp.exists():
         raise ZonesimInputError(
-            f"unknown {kind[:-1]}; expected a file or one of: {', '.join(builtin_names(kind))}",
-            source="<argument>", field=kind[:-1], value=str(name_or_path))
+            f"unknown {noun}; expected a file or one of: {', '.join(builtin_names(kind))}",
+            source="<argument>",
+            field=noun,
+            value=str(name_or_path),
+        )
     return bp
 
 
@@ -903,8 +1194,7 @@ def load_policy(
         if "name" not in data:
             pol = replace(pol, name=path.stem)
     if overrides:
-        items = overrides.items() if isinstance(overrides, dict) else map(parse_override,
-                                                                         overrides)
+        items = overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides)
         d = {}
         for k, v in items:
             d[k.removeprefix("policy.")] = v
@@ -915,13 +1205,11 @@ def load_policy(
 def parse_override(text: str) -> tuple[str, Any]:
     """Parse ``key.path=value``; the value is read as a TOML value, else as a bare string."""
     if "=" not in text:
-        raise ZonesimInputError("expected key=value", source="<override>", field="-o",
-                                value=text)
+        raise ZonesimInputError("expected key=value", source="<override>", field="-o", value=text)
     key, raw = text.split("=", 1)
     key = key.strip()
     if not key:
-        raise ZonesimInputError("expected key=value", source="<override>", field="-o",
-                                value=text)
+        raise ZonesimInputError("expected key=value", source="<override>", field="-o", value=text)
     raw = raw.strip()
     try:
         value = tomllib.loads(f"v = {raw}")["v"]

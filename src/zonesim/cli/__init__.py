@@ -27,8 +27,9 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
 
-    parser = _Parser(prog="zonesim",
-                     description="Agent-based simulation of regional primary-care systems.")
+    parser = _Parser(
+        prog="zonesim", description="Agent-based simulation of regional primary-care systems."
+    )
     parser.add_argument("--version", action="version", version=f"zonesim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -59,9 +60,24 @@ def main(argv: list[str] | None = None) -> int:
 
 def add_config_options(p: argparse.ArgumentParser) -> None:
     """The options every simulating command shares."""
-    p.add_argument("--config", "-c", metavar="FILE", default=None,
-                   help="configuration TOML (default: the built-in default zone)")
-    p.add_argument("--scenario", metavar="NAME|FILE", default=None,
-                   help="built-in scenario (baseline, care_paradox) or a scenario TOML")
-    p.add_argument("-o", "--override", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a configuration value, e.g. -o zone.population=20000")
+    p.add_argument(
+        "--config",
+        "-c",
+        metavar="FILE",
+        default=None,
+        help="configuration TOML (default: the built-in default zone)",
+    )
+    p.add_argument(
+        "--scenario",
+        metavar="NAME|FILE",
+        default=None,
+        help="built-in scenario (baseline, care_paradox) or a scenario TOML",
+    )
+    p.add_argument(
+        "-o",
+        "--override",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a configuration value, e.g. -o zone.population=20000",
+    )

@@ -148,6 +148,7 @@ PATIENT_FIELDS = {
     "episode_start": np.int16,  # day of the open switch moment (NEVER if none)
     "last_gp_day": np.int16,
     "last_fall_day": np.int16,
+    "last_admission_day": np.int16,
     "work_left": np.float32,  # re-arrangement hours left in the open switch moment
     "case_manager": np.int32,  # provider index or -1
     # counters since the start of the run
@@ -260,7 +261,8 @@ ACC_DTYPE = np.dtype(
         ("gp_wait_days", np.float64),  # summed over served routine requests
         ("gp_served_routine", np.float64),
         ("gp_dropped", np.float64),  # routine requests that turned into emergency visits
-        ("referrals", np.float64),
+        ("referrals", np.float64),  # GP referrals to the specialist waiting list
+        ("specialist_self_referrals", np.float64),  # direct access requests
         ("pooled_substitutions", np.float64),
         ("specialist_visits", np.float64),
         ("specialist_wait_days", np.float64),
@@ -275,7 +277,7 @@ ACC_DTYPE = np.dtype(
         ("falls", np.float64),
         ("falls_65plus", np.float64),
         ("switch_moments", np.float64, (N_GROUPS,)),
-        ("switch_by_trigger", np.float64, (5,)),  # caregiver ill/broken, discharge, fall, acute, cg death
+        ("switch_by_trigger", np.float64, (5,)),  # see core/switching.py TRIGGER_NAMES
         ("switch_resolved", np.float64, (N_GROUPS,)),
         ("switch_days_sum", np.float64, (N_GROUPS,)),
         ("switch_hist", np.float64, (N_GROUPS, HIST_DAYS)),
@@ -308,15 +310,37 @@ ACC_DTYPE = np.dtype(
 )
 
 
-class State(namedtuple("State", ["pat", "cg", "prov", "prac", "queue_pid", "queue_day",
-                                 "zone", "acc", "spec_due", "spec_pid", "spec_n", "hosp_pid",
-                                 "hosp_until", "hosp_n", "episodes", "cmq_pid", "cmq_day",
-                                 "day"])):
+class State(
+    namedtuple(
+        "State",
+        [
+            "pat",
+            "cg",
+            "prov",
+            "prac",
+            "queue_pid",
+            "queue_day",
+            "zone",
+            "acc",
+            "spec_due",
+            "spec_pid",
+            "spec_n",
+            "hosp_pid",
+            "hosp_until",
+            "hosp_n",
+            "episodes",
+            "cmq_pid",
+            "cmq_day",
+            "day",
+        ],
+    )
+):
     """The whole mutable state of a region.
 
     ``queue_pid/queue_day`` (int32 / int16) hold every practice's routine GP queue (see
-    PRACTICE_FIELDS); ``spec_due/spec_pid`` are a binary min-heap of the shared specialist waiting list
-    (``spec_n[0]`` entries); ``hosp_pid/hosp_until`` the patients in hospital (``hosp_n[0]``);
+    PRACTICE_FIELDS); ``spec_due/spec_pid`` are a binary min-heap of the shared specialist
+    waiting list (``spec_n[0]`` entries); ``hosp_pid/hosp_until`` the patients in hospital
+    (``hosp_n[0]``);
     ``episodes[z, :zone[z].episode_count]`` the patients with an open or case-managed episode;
     ``cmq_pid/cmq_day[z, :zone[z].cm_queue_len]`` the case-management queue; ``day[0]`` the
     next day to simulate.
@@ -353,7 +377,7 @@ def empty_patients(n: int) -> Patients:
     arrays["caregiver"][:] = -1
     arrays["usual_gp"][:] = -1
     arrays["case_manager"][:] = -1
-    for k in ("episode_start", "last_gp_day", "last_fall_day"):
+    for k in ("episode_start", "last_gp_day", "last_fall_day", "last_admission_day"):
         arrays[k][:] = NEVER
     return Patients(**arrays)
 

@@ -27,12 +27,11 @@ PURPOSE_CAREGIVER = 7  # caregiver illness, breakdown, death
 PURPOSE_CAREGIVER_DURATION = 8
 PURPOSE_PROVIDER = 9  # sick leave, attrition
 PURPOSE_PROVIDER_DURATION = 10
-PURPOSE_ENTRANT = 11  # attributes of a new entrant
+# 100-119: attributes of a new entrant (see core/demography.py)
 PURPOSE_SPECIALIST = 12  # specialist lead time, admission after the visit
 PURPOSE_RATIONING = 13  # rationed care (served or not)
 PURPOSE_CM = 14  # case-management follow-up length
 PURPOSE_RECRUIT = 15
-PURPOSE_ENTRANT2 = 16
 PURPOSE_REFERRAL = 17
 PURPOSE_POOLED = 18
 PURPOSE_EMERGENCY = 19
@@ -41,7 +40,7 @@ PURPOSE_REPORT = 21
 PURPOSE_CAREGIVER_TRAIT = 22  # a caregiver's own resilience (constant over time)
 PURPOSE_CARE_PLAN = 23
 PURPOSE_HOME_VISIT = 24
-PURPOSE_ENTRANT3 = 25
+
 
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xBF58476D1CE4E5B9)

@@ -1,0 +1,174 @@
+"""Process 1, demography: mortality, renewal so the population follows the scenario, and the
+monthly recount of the zone's aggregates (birthdays move people across age 65)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .common import DAYS_65, day16, group_index, refresh_utility
+from .state import (
+    CG_ACTIVE,
+    DECEASED,
+    F_CARE_PLAN,
+    N_PROPENSITY,
+    PV_ACTIVE,
+    STABLE,
+)
+from .streams import PURPOSE_CARE_PLAN, uniform
+
+# Purposes of an entrant's attribute draws (100-119 are reserved for entrants).
+ENTRANT_AGE = 100
+ENTRANT_SES = 101
+ENTRANT_LITERACY = 102
+ENTRANT_PROPENSITY = 103
+ENTRANT_NEED1 = 104
+ENTRANT_NEED2 = 105
+ENTRANT_NEED3 = 106
+ENTRANT_CAREGIVER = 107
+ENTRANT_DONOR = 110  # 110-117: tries to find a living neighbour
+
+
+@njit(cache=True)
+def die(st, p, z, i, day):
+    """Patient i dies today: remove it from every zone aggregate."""
+    pat = st.pat
+    zr = st.zone[z]
+    g = group_index(pat, i)
+    zr.alive -= 1
+    zr.alive_group[g] -= 1
+    zr.need_count[pat.need[i]] -= 1
+    if day - pat.birth_day[i] >= DAYS_65:
+        zr.alive_65plus -= 1
+    zr.utility_sum[g] -= np.float64(pat.utility[i])
+    pat.utility[i] = 0.0
+    pat.situation[i] = DECEASED
+    st.acc[z].deaths[g] += 1.0
+    cm = pat.case_manager[i]
+    if cm >= 0:
+        st.prov.caseload[cm] -= 1
+        pat.case_manager[i] = -1
+    st.prac.list_size[pat.practice[i]] -= 1
+
+
+@njit(cache=True)
+def add_caregiver(st, p, z, i, day):
+    """Give patient i a new informal caregiver (a free caregiver slot of its zone)."""
+    zr = st.zone[z]
+    c = zr.next_free_caregiver
+    if c >= zr.end_caregiver:
+        st.acc[z].list_overflow += 1.0
+        return
+    zr.next_free_caregiver += 1
+    cg = st.cg
+    cg.patient[c] = i
+    cg.burden[c] = 0.2
+    cg.state[c] = CG_ACTIVE
+    cg.until[c] = day16(day)
+    st.pat.caregiver[i] = c
+
+
+@njit(cache=True)
+def renewal(st, p, z, day, key):
+    """Entrants (births, immigration) so the population follows the scenario's path: size grows
+    at the scenario's rate and the 65+ share follows a straight line from start to end."""
+    zr = st.zone[z]
+    zr.population_target *= np.exp(p.growth_per_day)
+    missing = np.int64(zr.population_target + 0.5) - zr.alive
+    if missing <= 0:
+        return
+    frac = min(day / p.horizon_days, 1.0)
+    target65 = p.share65_start + (p.share65_end - p.share65_start) * frac
+    pat = st.pat
+    for _ in range(missing):
+        i = zr.next_free
+        if i >= zr.end_patient:
+            st.acc[z].entrants_skipped += 1.0
+            continue
+        zr.next_free += 1
+        old = zr.alive > 0 and zr.alive_65plus < target65 * zr.alive
+        if old:  # moving in at 65-85
+            age_days = np.int64(DAYS_65 + uniform(key, i, day, ENTRANT_AGE) * 20 * 365.25)
+        else:  # born today
+            age_days = 0
+        pat.birth_day[i] = np.int32(day - age_days)
+        ses = 1 if uniform(key, i, day, ENTRANT_SES) < p.preferential_share else 0
+        plim = p.limited_p_preferential if ses else p.limited_p_standard
+        lit = 1 if uniform(key, i, day, ENTRANT_LITERACY) < plim else 0
+        pat.ses[i] = ses
+        pat.literacy[i] = lit
+        u = uniform(key, i, day, ENTRANT_PROPENSITY)
+        pat.propensity[i] = np.uint8(min(int(u * N_PROPENSITY), N_PROPENSITY - 1))
+        band = min(age_days // 1826, 21)
+        nb = p.need_band_of_age_band[band]
+        mult = p.preferential_need if ses else 1.0
+        need = 0
+        if uniform(key, i, day, ENTRANT_NEED1) < min(0.95, p.prevalence[nb, 0] * mult):
+            need = 1
+            if uniform(key, i, day, ENTRANT_NEED2) < p.prevalence[nb, 1]:
+                need = 2
+                if uniform(key, i, day, ENTRANT_NEED3) < p.prevalence[nb, 2]:
+                    need = 3
+        pat.need[i] = need
+        # Practice and municipality: those of a random living inhabitant of the zone, so
+        # entrants join practices in proportion to their lists.
+        span = zr.next_free - 1 - zr.first_patient
+        donor = -1
+        for t in range(8):
+            cand = zr.first_patient + np.int64(uniform(key, i, day, ENTRANT_DONOR + t) * span)
+            if pat.situation[cand] < DECEASED:
+                donor = cand
+                break
+        if donor < 0:
+            donor = zr.first_patient
+        k = pat.practice[donor]
+        pat.practice[i] = k
+        pat.municipality[i] = pat.municipality[donor]
+        gp = st.prac.gp_start[k]
+        for s in range(st.prac.gp_slots[k]):
+            if st.prov.state[st.prac.gp_start[k] + s] == PV_ACTIVE:
+                gp = st.prac.gp_start[k] + s
+                break
+        pat.usual_gp[i] = gp
+        st.prac.list_size[k] += 1
+        pat.situation[i] = STABLE
+        pat.flags[i] = 0
+        if need >= 2 and uniform(key, i, 0, PURPOSE_CARE_PLAN) < p.care_plan_share:
+            pat.flags[i] = F_CARE_PLAN
+        pat.utility[i] = 0.0
+        g = group_index(pat, i)
+        zr.alive += 1
+        zr.alive_group[g] += 1
+        zr.need_count[need] += 1
+        if age_days >= DAYS_65:
+            zr.alive_65plus += 1
+        refresh_utility(st, p, z, i)
+        if need >= 2 and uniform(key, i, day, ENTRANT_CAREGIVER) < p.caregiver_share:
+            add_caregiver(st, p, z, i, day)
+        st.acc[z].entrants += 1.0
+
+
+@njit(cache=True)
+def recount(st, p, z, day):
+    """Recompute the zone's aggregates from the arrays (monthly: birthdays, float drift)."""
+    zr = st.zone[z]
+    pat = st.pat
+    alive = 0
+    a65 = 0
+    for g in range(4):
+        zr.alive_group[g] = 0
+        zr.utility_sum[g] = 0.0
+    for n in range(4):
+        zr.need_count[n] = 0
+    for i in range(zr.first_patient, zr.next_free):
+        if pat.situation[i] >= DECEASED:
+            continue
+        alive += 1
+        g = group_index(pat, i)
+        zr.alive_group[g] += 1
+        zr.utility_sum[g] += np.float64(pat.utility[i])
+        zr.need_count[pat.need[i]] += 1
+        if day - pat.birth_day[i] >= DAYS_65:
+            a65 += 1
+    zr.alive = alive
+    zr.alive_65plus = a65

@@ -1,0 +1,221 @@
+"""The daily patient pass: one random draw per patient-day picks that patient's event, if any.
+
+Every patient-level process with a daily hazard (falls, need progression, acute deterioration,
+death, admissions, care demand) is a competing event. For each class of patient (care situation,
+5-year age band, need, literacy, SES, propensity) the probabilities of the events add up to a
+total; one uniform per patient-day is compared with that total (a uint32 threshold from a small
+table): almost always nothing happens and the patient costs a hash and a comparison (the fast
+path). Otherwise the same uniform, scaled, picks the event.
+
+Common random numbers: the exogenous events (fall, need progression, acute deterioration) come
+first in the order and their probabilities do not depend on the policy, so a patient alive under
+two policies meets them on the same days under both.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .demand import allied_contact, chronic_followup, direct_specialist
+from .demography import die
+from .gatekeeper import emergency_visit, request_gp, urgent_gp_contact
+from .hospital import admit
+from .need import need_progression
+from .state import (
+    AGE_BAND_DAYS,
+    CASE_MANAGED,
+    DECEASED,
+    DISRUPTED,
+    EV_ACUTE,
+    EV_ADMISSION,
+    EV_AVOIDABLE_ADMISSION,
+    EV_CHRONIC_FOLLOWUP,
+    EV_DEATH,
+    EV_EMERGENCY,
+    EV_FALL,
+    EV_GP_ROUTINE,
+    EV_NEED_PROGRESSION,
+    EV_PHYSIO,
+    EV_PSYCHOLOGY,
+    EV_SOCIAL_WORK,
+    EV_SPECIALIST_DIRECT,
+    IN_HOSPITAL,
+    N_AGE_BANDS,
+    N_EVENTS,
+    N_PROPENSITY,
+    N_SIT_CLASSES,
+    PHYSIO,
+    PSYCHOLOGIST,
+    SOCIAL_WORKER,
+)
+from .streams import PURPOSE_DAILY, PURPOSE_EVENT_DETAIL, PURPOSE_EVENT_DETAIL2, draw_u32, uniform
+from .switching import TRIGGER_ACUTE, TRIGGER_FALL, trigger_switch
+
+MAX_DAILY_PROBABILITY = 0.95
+TWO32 = 4294967296.0
+FIRST_65PLUS_BAND = 13  # 5-year band 13 starts at age 65
+
+
+@njit(cache=True)
+def event_probabilities(p, sit, band, need, lit, ses, prop, out):
+    """Fill ``out[k]`` with today's probability of event k for a patient of this class and
+    return their sum (at most MAX_DAILY_PROBABILITY)."""
+    nb = p.need_band_of_age_band[band]
+    # Exogenous events first (policy-independent: common random numbers).
+    out[EV_FALL] = p.fall_rate_65[need] if band >= FIRST_65PLUS_BAND else p.fall_rate_young
+    if need < 3:
+        prog = p.progression[nb, need]
+        if ses:
+            prog *= p.preferential_need
+        out[EV_NEED_PROGRESSION] = prog
+    else:
+        out[EV_NEED_PROGRESSION] = 0.0
+    out[EV_ACUTE] = p.acute_rate[need]
+    if sit == IN_HOSPITAL:
+        out[EV_DEATH] = p.in_hospital_death
+        for k in range(EV_ADMISSION, N_EVENTS):
+            out[k] = 0.0
+    else:
+        m = p.mortality_band[band] * p.mortality_need[need]
+        if ses:
+            m *= p.mortality_preferential
+        if sit == DISRUPTED:
+            m *= p.mortality_disrupted
+        out[EV_DEATH] = m
+        out[EV_ADMISSION] = p.admission_rate[need]
+        a = p.avoidable_rate[need]
+        if sit == DISRUPTED:
+            a *= p.avoidable_disrupted
+        elif sit == CASE_MANAGED:
+            a *= p.avoidable_case_managed
+        out[EV_AVOIDABLE_ADMISSION] = a
+        routine = p.limited_routine if lit else 1.0
+        out[EV_GP_ROUTINE] = p.gp_rate[need] * p.propensity[prop] * routine
+        out[EV_CHRONIC_FOLLOWUP] = p.followup_rate[need]
+        out[EV_SPECIALIST_DIRECT] = p.direct_specialist_rate[need] * routine
+        out[EV_EMERGENCY] = p.emergency_rate[need] * (p.limited_emergency if lit else 1.0)
+        out[EV_PHYSIO] = p.physio_rate[need]
+        out[EV_PSYCHOLOGY] = p.psychology_rate[need]
+        out[EV_SOCIAL_WORK] = p.social_rate[need]
+    total = 0.0
+    for k in range(N_EVENTS):
+        total += out[k]
+    if total > MAX_DAILY_PROBABILITY:
+        scale = MAX_DAILY_PROBABILITY / total
+        for k in range(N_EVENTS):
+            out[k] *= scale
+        total = MAX_DAILY_PROBABILITY
+    return total
+
+
+@njit(cache=True)
+def build_threshold_table(prm):
+    """``thr[z, sit, band, need, lit, ses, prop]``: P(any event today) as a uint32 threshold."""
+    nz = prm.shape[0]
+    thr = np.zeros((nz, N_SIT_CLASSES, N_AGE_BANDS, 4, 2, 2, N_PROPENSITY), dtype=np.uint32)
+    out = np.zeros(N_EVENTS)
+    for z in range(nz):
+        p = prm[z]
+        for sit in range(N_SIT_CLASSES):
+            for band in range(N_AGE_BANDS):
+                for need in range(4):
+                    for lit in range(2):
+                        for ses in range(2):
+                            for prop in range(N_PROPENSITY):
+                                t = event_probabilities(p, sit, band, need, lit, ses, prop, out)
+                                thr[z, sit, band, need, lit, ses, prop] = np.uint32(t * TWO32)
+    return thr
+
+
+@njit(cache=True)
+def on_fall(st, p, z, i, day, key, band):
+    """A fall: counted; outside hospital it may lead to admission or be a switch moment."""
+    acc = st.acc[z]
+    acc.falls += 1.0
+    pat = st.pat
+    if band >= FIRST_65PLUS_BAND:
+        acc.falls_65plus += 1.0
+        pat.last_fall_day[i] = np.int16(min(day, 32767))
+    if pat.situation[i] == IN_HOSPITAL:
+        return
+    if uniform(key, i, day, PURPOSE_EVENT_DETAIL) < p.fall_admission:
+        admit(st, p, z, i, day, key, False)
+        return
+    if uniform(key, i, day, PURPOSE_EVENT_DETAIL2) < p.fall_switch[pat.need[i]]:
+        trigger_switch(st, p, z, i, day, key, TRIGGER_FALL)
+
+
+@njit(cache=True)
+def on_acute(st, p, z, i, day, key):
+    """An acute deterioration: a same-day GP contact, then admission or a switch moment."""
+    pat = st.pat
+    if pat.situation[i] == IN_HOSPITAL:
+        return
+    urgent_gp_contact(st, p, z, i, day, key)
+    if uniform(key, i, day, PURPOSE_EVENT_DETAIL) < p.acute_admission:
+        admit(st, p, z, i, day, key, False)
+    elif pat.need[i] >= 1:
+        trigger_switch(st, p, z, i, day, key, TRIGGER_ACUTE)
+
+
+@njit(cache=True)
+def handle_event(st, p, z, i, day, key, u, band, probs):
+    """The slow path: pick the event the draw ``u`` fell on and carry it out."""
+    pat = st.pat
+    sit = pat.situation[i]
+    event_probabilities(
+        p, sit, band, pat.need[i], pat.literacy[i], pat.ses[i], pat.propensity[i], probs
+    )
+    x = (np.float64(u) + 0.5) / TWO32
+    k = -1
+    for e in range(N_EVENTS):
+        x -= probs[e]
+        if x < 0.0:
+            k = e
+            break
+    if k < 0:  # rounding at the very top of the total: no event
+        return
+    if k == EV_FALL:
+        on_fall(st, p, z, i, day, key, band)
+    elif k == EV_NEED_PROGRESSION:
+        need_progression(st, p, z, i, day, key)
+    elif k == EV_ACUTE:
+        on_acute(st, p, z, i, day, key)
+    elif k == EV_DEATH:
+        die(st, p, z, i, day)
+    elif k == EV_ADMISSION:
+        admit(st, p, z, i, day, key, False)
+    elif k == EV_AVOIDABLE_ADMISSION:
+        admit(st, p, z, i, day, key, True)
+    elif k == EV_GP_ROUTINE:
+        request_gp(st, p, z, i, day)
+    elif k == EV_CHRONIC_FOLLOWUP:
+        chronic_followup(st, p, z, i, day, key)
+    elif k == EV_SPECIALIST_DIRECT:
+        direct_specialist(st, p, z, i, day, key)
+    elif k == EV_EMERGENCY:
+        emergency_visit(st, p, z, i, day, key, False)
+    elif k == EV_PHYSIO:
+        allied_contact(st, p, z, i, day, key, PHYSIO)
+    elif k == EV_PSYCHOLOGY:
+        allied_contact(st, p, z, i, day, key, PSYCHOLOGIST)
+    elif k == EV_SOCIAL_WORK:
+        allied_contact(st, p, z, i, day, key, SOCIAL_WORKER)
+
+
+@njit(cache=True)
+def patient_events(st, p, thr, z, day, key, probs):
+    """Processes 1-4 for every living patient of zone z on one day (fast path + slow path)."""
+    pat = st.pat
+    zr = st.zone[z]
+    t = thr[z]
+    for i in range(zr.first_patient, zr.next_free):
+        sit = pat.situation[i]
+        if sit >= DECEASED:
+            continue
+        band = min((day - np.int64(pat.birth_day[i])) // AGE_BAND_DAYS, N_AGE_BANDS - 1)
+        u = draw_u32(key, i, day, PURPOSE_DAILY)
+        if u >= t[sit, band, pat.need[i], pat.literacy[i], pat.ses[i], pat.propensity[i]]:
+            continue
+        handle_event(st, p, z, i, day, key, u, band, probs)

@@ -1,0 +1,211 @@
+"""Process 5, the GP as gatekeeper.
+
+Each practice has a daily contact capacity from its active GPs. Urgent contacts and the team's
+coordination work are booked first; routine requests wait in the practice's FIFO queue and are
+served while capacity (plus bounded overtime) lasts. Waiting has consequences: each day past the
+threshold is a day of unmet need, and some who wait go to the emergency department instead.
+At every contact the GP treats or refers: more under strain, less where a pooled specialist can
+take the case in primary care; under strict gatekeeping the GP resolves part of what patients
+would have taken to a specialist themselves.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .common import bump_u16, day16, group_index
+from .hospital import admit, specialist_request
+from .state import (
+    DECEASED,
+    F_GP_WAITING,
+    F_SPEC_INTENT,
+    GP,
+    IN_HOSPITAL,
+    POOLED_DIABETES,
+    POOLED_PSYCHOLOGIST,
+    PV_ACTIVE,
+)
+from .streams import (
+    PURPOSE_EMERGENCY,
+    PURPOSE_HOME_VISIT,
+    PURPOSE_POOLED,
+    PURPOSE_QUEUE,
+    PURPOSE_REFERRAL,
+    uniform,
+)
+
+
+@njit(cache=True)
+def emergency_visit(st, p, z, i, day, key, after_wait):
+    """An emergency department visit; after a long GP wait a resulting admission is avoidable."""
+    st.acc[z].emergency_visits += 1.0
+    if after_wait:
+        st.acc[z].gp_dropped += 1.0
+    if uniform(key, i, day, PURPOSE_EMERGENCY) < p.admission_after_emergency:
+        admit(st, p, z, i, day, key, after_wait)
+
+
+@njit(cache=True)
+def request_gp(st, p, z, i, day):
+    """A routine GP request joins the practice's queue (one open request per patient)."""
+    pat = st.pat
+    if pat.flags[i] & F_GP_WAITING:
+        return
+    prac = st.prac
+    k = pat.practice[i]
+    cap = prac.queue_cap[k]
+    n = prac.queue_len[k]
+    if n >= cap:
+        st.acc[z].queue_overflow += 1.0
+        return
+    pos = prac.queue_start[k] + ((prac.queue_head[k] + n) & (cap - 1))
+    st.queue_pid[pos] = i
+    st.queue_day[pos] = day16(day)
+    prac.queue_len[k] = n + 1
+    pat.flags[i] |= F_GP_WAITING
+
+
+@njit(cache=True)
+def refer(st, p, z, i, day, key):
+    """A GP referral: taken by a pooled specialist where one is available, else to the
+    specialist waiting list."""
+    zr = st.zone[z]
+    pooled_cap = 0.0
+    for d in range(POOLED_DIABETES, POOLED_PSYCHOLOGIST + 1):
+        pooled_cap += zr.capacity_hours[d]
+    if pooled_cap > 0.0:
+        avail = 0.0
+        for d in range(POOLED_DIABETES, POOLED_PSYCHOLOGIST + 1):
+            avail += zr.capacity_hours[d] / pooled_cap * zr.served_fraction[d]
+        u = uniform(key, i, day, PURPOSE_POOLED)
+        if u < p.pooled_substitutable * avail:
+            # Book the hour on one pooled kind, chosen in proportion to its capacity.
+            v = uniform(key, i, day, PURPOSE_POOLED + 1000) * pooled_cap
+            for d in range(POOLED_DIABETES, POOLED_PSYCHOLOGIST + 1):
+                v -= zr.capacity_hours[d]
+                if v <= 0.0 or d == POOLED_PSYCHOLOGIST:
+                    zr.demand_hours[d] += p.session_hours[d]
+                    break
+            st.acc[z].pooled_substitutions += 1.0
+            return
+    st.acc[z].referrals += 1.0
+    specialist_request(st, p, z, i, day, key)
+
+
+@njit(cache=True)
+def gp_contact(st, p, z, i, day, key, wait, urgent, strain):
+    """Patient i sees a GP of its practice today: continuity, home visit, treat or refer."""
+    pat = st.pat
+    acc = st.acc[z]
+    g = group_index(pat, i)
+    bump_u16(pat.gp_contacts, i)
+    pat.last_gp_day[i] = day16(day)
+    acc.gp_contacts[g] += 1.0
+    gp = pat.usual_gp[i]
+    if gp >= 0 and st.prov.state[gp] == PV_ACTIVE:
+        bump_u16(pat.gp_contacts_usual, i)
+    need = pat.need[i]
+    if uniform(key, i, day, PURPOSE_HOME_VISIT) < p.home_visit_share[need]:
+        acc.gp_home_visits += 1.0
+    if urgent:
+        acc.gp_urgent_contacts += 1.0
+    else:
+        acc.gp_wait_days += wait
+        acc.gp_served_routine += 1.0
+    pr = p.referral_p[need] * (1.0 + p.referral_strain * strain)
+    if pat.flags[i] & F_SPEC_INTENT:
+        pat.flags[i] &= ~F_SPEC_INTENT
+        pr = max(pr, p.gatekept_referral_p)
+    if uniform(key, i, day, PURPOSE_REFERRAL + 1000 * np.int64(urgent)) < pr:
+        refer(st, p, z, i, day, key)
+
+
+@njit(cache=True)
+def _practice_capacity(st, p, k):
+    """Contacts the practice's active GPs can give today, and their mean strain."""
+    prov = st.prov
+    cap = 0.0
+    strain = 0.0
+    fte = 0.0
+    for s in range(st.prac.gp_slots[k]):
+        j = st.prac.gp_start[k] + s
+        if prov.state[j] == PV_ACTIVE:
+            cap += prov.fte[j] * p.gp_contacts_per_fte_day
+            strain += prov.strain[j] * prov.fte[j]
+            fte += prov.fte[j]
+    return cap, (strain / fte if fte > 0 else 1.0), fte
+
+
+@njit(cache=True)
+def urgent_gp_contact(st, p, z, i, day, key):
+    """A same-day GP contact (acute deterioration): served whatever the queue."""
+    k = st.pat.practice[i]
+    st.prac.load_today[k] += 1.0
+    _cap, strain, _fte = _practice_capacity(st, p, k)
+    gp_contact(st, p, z, i, day, key, 0, True, strain)
+
+
+@njit(cache=True)
+def gatekeeper(st, p, z, day, key):
+    """Serve every practice's routine queue of zone z for one day; book GP workload."""
+    prac = st.prac
+    pat = st.pat
+    prov = st.prov
+    acc = st.acc[z]
+    zr = st.zone[z]
+    hours = p.session_hours[GP]
+    for k in range(zr.first_practice, zr.end_practice):
+        cap, strain, fte = _practice_capacity(st, p, k)
+        load = np.float64(prac.load_today[k])
+        limit = cap * (1.0 + p.max_overtime) - load
+        served = 0
+        mask = prac.queue_cap[k] - 1
+        base = prac.queue_start[k]
+        while prac.queue_len[k] > 0 and served + 1 <= limit:
+            pos = base + (prac.queue_head[k] & mask)
+            i = st.queue_pid[pos]
+            d = st.queue_day[pos]
+            prac.queue_head[k] = (prac.queue_head[k] + 1) & mask
+            prac.queue_len[k] -= 1
+            if i < 0:
+                continue
+            pat.flags[i] &= ~F_GP_WAITING
+            if pat.situation[i] >= IN_HOSPITAL:
+                continue
+            gp_contact(st, p, z, i, day, key, day - d, False, strain)
+            served += 1
+        total = load + served
+        zr.demand_hours[GP] += total * hours
+        acc.capacity_hours[GP] += cap * hours
+        acc.worked_hours[GP] += total * hours
+        over = max(0.0, total - cap) * hours
+        acc.overtime_hours[GP] += over
+        # Workload of each active GP in proportion to FTE (drives strain in workforce).
+        for s in range(prac.gp_slots[k]):
+            j = prac.gp_start[k] + s
+            if prov.state[j] == PV_ACTIVE and fte > 0:
+                share = prov.fte[j] / fte
+                prov.booked_hours[j] = np.float32(total * hours * share)
+                prov.overtime_hours[j] += np.float32(over * share)
+        prac.load_today[k] = 0.0
+        # Those still waiting: unmet need past the threshold; some go to the emergency room.
+        n = prac.queue_len[k]
+        for t in range(n):
+            pos = base + ((prac.queue_head[k] + t) & mask)
+            i = st.queue_pid[pos]
+            if i < 0:
+                continue
+            if pat.situation[i] == DECEASED:
+                st.queue_pid[pos] = -1
+                pat.flags[i] &= ~F_GP_WAITING
+                continue
+            if day - st.queue_day[pos] <= p.unmet_wait_days:
+                break  # the queue is in arrival order: everyone behind waited less
+            bump_u16(pat.unmet_need_days, i)
+            acc.unmet_need_days[group_index(pat, i)] += 1.0
+            if uniform(key, i, day, PURPOSE_QUEUE) < p.ed_after_wait:
+                st.queue_pid[pos] = -1
+                pat.flags[i] &= ~F_GP_WAITING
+                if pat.situation[i] < IN_HOSPITAL:
+                    emergency_visit(st, p, z, i, day, key, True)

@@ -1,0 +1,305 @@
+"""Process 7, switch moments: a sudden change after which care at home must be re-arranged.
+
+A switch moment opens an *episode*: the situation becomes disrupted and needs re-arrangement work
+(coordination hours, more for complex needs and without an informal caregiver). After a
+recognition delay (longer with limited health literacy) the regular care team works on it at its
+coordination speed (faster in multidisciplinary practices and with a care plan, slower under
+strain); complex cases are referred to case management (process 8), whose case manager adds
+hours until the new equilibrium, then follows the client up before handing back. Informal
+caregivers, whose illness, breakdown or death is itself a switch moment, live here too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .common import bump_u16, day16, group_index, refresh_utility
+from .state import (
+    CASE_MANAGED,
+    CASE_MANAGER,
+    CG_ACTIVE,
+    CG_BROKEN,
+    CG_DECEASED,
+    CG_ILL,
+    DECEASED,
+    DISRUPTED,
+    F_CARE_PLAN,
+    F_CM_CHECKED,
+    F_CM_WAITING,
+    F_EPISODE_LISTED,
+    F_UNRESOLVED,
+    GP,
+    HIST_DAYS,
+    IN_HOSPITAL,
+    NURSE,
+    PV_ACTIVE,
+    PV_LEFT,
+    STABLE,
+)
+from .streams import (
+    PURPOSE_CAREGIVER,
+    PURPOSE_CAREGIVER_DURATION,
+    PURPOSE_CAREGIVER_TRAIT,
+    PURPOSE_CM,
+    PURPOSE_REPORT,
+    PURPOSE_WORK,
+    exponential,
+    uniform,
+)
+
+# Switch-moment triggers (acc.switch_by_trigger)
+TRIGGER_CAREGIVER = 0  # caregiver illness or breakdown
+TRIGGER_DISCHARGE = 1
+TRIGGER_FALL = 2
+TRIGGER_ACUTE = 3
+TRIGGER_CAREGIVER_DEATH = 4
+TRIGGER_NAMES = (
+    "caregiver_illness_or_breakdown",
+    "hospital_discharge",
+    "fall",
+    "acute_deterioration",
+    "caregiver_death",
+)
+
+
+@njit(cache=True)
+def trigger_switch(st, p, z, i, day, key, trigger):
+    """A switch moment for patient i: open (or add to) its episode."""
+    pat = st.pat
+    s = pat.situation[i]
+    if s >= DECEASED:
+        return
+    g = group_index(pat, i)
+    bump_u16(pat.switch_moments, i)
+    acc = st.acc[z]
+    acc.switch_moments[g] += 1.0
+    acc.switch_by_trigger[trigger] += 1.0
+    need = pat.need[i]
+    work = p.coordination_hours[need] * (0.5 + uniform(key, i, day, PURPOSE_WORK + 64 * trigger))
+    c = pat.caregiver[i]
+    if c < 0 or st.cg.state[c] != CG_ACTIVE:
+        work *= p.no_caregiver_work
+    fl = pat.flags[i]
+    if fl & F_UNRESOLVED:
+        pat.work_left[i] += np.float32(work)  # a switch moment inside an open episode
+        return
+    pat.flags[i] = (fl | F_UNRESOLVED) & ~F_CM_CHECKED
+    pat.episode_start[i] = day16(day)
+    pat.work_left[i] = np.float32(work)
+    if s == STABLE:
+        pat.situation[i] = DISRUPTED
+    if not (fl & F_EPISODE_LISTED):
+        zr = st.zone[z]
+        n = zr.episode_count
+        if n < st.episodes.shape[1]:
+            st.episodes[z, n] = i
+            zr.episode_count = n + 1
+            pat.flags[i] |= F_EPISODE_LISTED
+        else:
+            acc.list_overflow += 1.0
+    refresh_utility(st, p, z, i)
+
+
+@njit(cache=True)
+def practice_strain(st, k):
+    """Mean strain of the practice's active GPs (0 if none)."""
+    prov = st.prov
+    total = 0.0
+    n = 0
+    for s in range(st.prac.gp_slots[k]):
+        j = st.prac.gp_start[k] + s
+        if prov.state[j] == PV_ACTIVE:
+            total += prov.strain[j]
+            n += 1
+    return total / n if n > 0 else 1.0
+
+
+@njit(cache=True)
+def _remove_episode(st, z, j):
+    zr = st.zone[z]
+    n = zr.episode_count - 1
+    i = st.episodes[z, j]
+    st.episodes[z, j] = st.episodes[z, n]
+    zr.episode_count = n
+    st.pat.flags[i] &= ~F_EPISODE_LISTED
+
+
+@njit(cache=True)
+def _release_case_manager(st, i):
+    cm = st.pat.case_manager[i]
+    if cm >= 0:
+        st.prov.caseload[cm] -= 1
+        st.pat.case_manager[i] = -1
+
+
+@njit(cache=True)
+def switch_moments(st, p, z, day, key):
+    """Advance every open episode of zone z by one day (re-arrangement work, case-management
+    referral, resolution, follow-up and hand-back)."""
+    pat = st.pat
+    acc = st.acc[z]
+    zr = st.zone[z]
+    j = 0
+    while j < zr.episode_count:
+        i = st.episodes[z, j]
+        s = pat.situation[i]
+        if s == DECEASED:
+            pat.flags[i] &= ~(F_UNRESOLVED | F_CM_WAITING | F_CM_CHECKED)
+            _remove_episode(st, z, j)
+            continue
+        if s == IN_HOSPITAL:  # re-arrangement resumes after discharge
+            j += 1
+            continue
+        cm = pat.case_manager[i]
+        if cm >= 0 and st.prov.state[cm] == PV_LEFT:  # the case manager left the zone
+            _release_case_manager(st, i)
+            cm = -1
+            if pat.flags[i] & F_UNRESOLVED:
+                pat.situation[i] = DISRUPTED
+            else:
+                pat.situation[i] = STABLE
+                _remove_episode(st, z, j)
+                continue
+        g = group_index(pat, i)
+        if cm >= 0:
+            bump_u16(pat.case_managed_days, i)
+            acc.case_managed_days += 1.0
+        fl = pat.flags[i]
+        if not (fl & F_UNRESOLVED):
+            # Case-managed follow-up after the new equilibrium; episode_start holds its end.
+            zr.demand_hours[CASE_MANAGER] += p.cm_followup_hours_day
+            if day >= pat.episode_start[i]:
+                _release_case_manager(st, i)
+                pat.situation[i] = STABLE
+                pat.episode_start[i] = np.int16(-32768)
+                _remove_episode(st, z, j)
+                continue
+            j += 1
+            continue
+        # An open switch moment: every day without a new equilibrium is a day of unmet need.
+        bump_u16(pat.unmet_need_days, i)
+        acc.unmet_need_days[g] += 1.0
+        elapsed = day - pat.episode_start[i]
+        if elapsed < p.recognition_delay[pat.literacy[i]]:
+            j += 1
+            continue
+        if not (fl & F_CM_CHECKED):
+            pat.flags[i] |= F_CM_CHECKED
+            if (
+                p.cm_enabled
+                and cm < 0
+                and pat.need[i] >= p.cm_min_need
+                and pat.work_left[i] >= p.cm_min_hours
+            ):
+                n = zr.cm_queue_len
+                if n < st.cmq_pid.shape[1]:
+                    st.cmq_pid[z, n] = i
+                    st.cmq_day[z, n] = day16(day)
+                    zr.cm_queue_len = n + 1
+                    pat.flags[i] |= F_CM_WAITING
+                    acc.switch_to_cm += 1.0
+                else:
+                    acc.list_overflow += 1.0
+        if pat.flags[i] & F_CM_WAITING:
+            acc.cm_wait_days += 1.0
+        k = pat.practice[i]
+        rate = p.team_hours_day[st.prac.kind[k]]
+        if pat.flags[i] & F_CARE_PLAN:
+            rate *= p.care_plan_speedup
+        rate *= 1.0 - p.strain_slowdown * practice_strain(st, k)
+        # The team's coordination hours are split between GPs and nurses (workload).
+        st.prac.load_today[k] += np.float32(0.5 * rate / p.session_hours[GP])
+        zr.demand_hours[NURSE] += 0.5 * rate
+        acc.coordination_hours += rate
+        if cm >= 0 and st.prov.state[cm] == PV_ACTIVE:
+            rate += p.cm_work_hours_day
+            zr.demand_hours[CASE_MANAGER] += p.cm_work_hours_day
+        left = pat.work_left[i] - rate
+        pat.work_left[i] = np.float32(max(left, 0.0))
+        if left > 0.0:
+            j += 1
+            continue
+        # A new equilibrium.
+        days = day - pat.episode_start[i] + 1
+        acc.switch_resolved[g] += 1.0
+        acc.switch_days_sum[g] += days
+        acc.switch_hist[g, min(days, HIST_DAYS - 1)] += 1.0
+        if days > p.went_wrong_days and uniform(key, i, day, PURPOSE_REPORT) < p.report_p:
+            acc.reports += 1.0
+        pat.flags[i] &= ~(F_UNRESOLVED | F_CM_WAITING | F_CM_CHECKED)
+        if cm >= 0:
+            follow = exponential(key, i, day, PURPOSE_CM, p.cm_followup_days)
+            pat.episode_start[i] = day16(day + 1 + np.int64(follow))
+            pat.situation[i] = CASE_MANAGED
+            refresh_utility(st, p, z, i)
+            j += 1
+            continue
+        pat.situation[i] = STABLE
+        pat.episode_start[i] = np.int16(-32768)
+        refresh_utility(st, p, z, i)
+        _remove_episode(st, z, j)
+
+
+@njit(cache=True)
+def caregivers(st, p, z, day, key):
+    """Informal caregivers of zone z: burden dynamics; illness, breakdown and death, each a
+    switch moment for the person cared for."""
+    cg = st.cg
+    pat = st.pat
+    acc = st.acc[z]
+    zr = st.zone[z]
+    relief_nursing = min(1.0, zr.served_fraction[NURSE])
+    for c in range(zr.first_caregiver, zr.next_free_caregiver):
+        state = cg.state[c]
+        if state == CG_DECEASED:
+            continue
+        i = cg.patient[c]
+        if i < 0 or pat.situation[i] == DECEASED:
+            cg.state[c] = CG_DECEASED
+            continue
+        if state != CG_ACTIVE:
+            if day >= cg.until[c]:
+                if state == CG_BROKEN:
+                    cg.burden[c] = np.float32(0.5 * cg.burden[c])
+                cg.state[c] = CG_ACTIVE
+            continue
+        acc.caregiver_days += 1.0
+        need = pat.need[i]
+        b = np.float64(cg.burden[c])
+        rise = p.burden_rise[need]
+        if pat.flags[i] & F_UNRESOLVED:
+            rise += p.burden_disrupted
+        # Each caregiver's own resilience (constant over time) spreads the burden.
+        relief = p.burden_relief * (0.5 + uniform(key, i, 0, PURPOSE_CAREGIVER_TRAIT))
+        relief *= relief_nursing
+        if pat.situation[i] == CASE_MANAGED:
+            relief *= 1.5
+        b = b + rise * (1.0 - b) - relief * b
+        b = min(1.0, max(0.0, b))
+        cg.burden[c] = np.float32(b)
+        if b > p.overload:
+            acc.caregiver_overloaded_days += 1.0
+        acc.informal_care_hours += p.informal_hours_day[need]
+        # The draw is keyed by the patient, not the caregiver slot: common random numbers.
+        u = uniform(key, i, day, PURPOSE_CAREGIVER)
+        p_death = p.cg_death
+        p_ill = p.cg_illness * (1.0 + p.cg_illness_slope * b * b)
+        p_break = p.cg_breakdown * max(0.0, (b - p.overload) / max(1e-9, 1.0 - p.overload))
+        if u < p_death:
+            cg.state[c] = CG_DECEASED
+            pat.caregiver[i] = -1
+            acc.caregiver_deaths += 1.0
+            trigger_switch(st, p, z, i, day, key, TRIGGER_CAREGIVER_DEATH)
+        elif u < p_death + p_ill:
+            cg.state[c] = CG_ILL
+            dur = exponential(key, i, day, PURPOSE_CAREGIVER_DURATION, p.cg_illness_days)
+            cg.until[c] = day16(day + 1 + np.int64(dur))
+            acc.caregiver_illness += 1.0
+            trigger_switch(st, p, z, i, day, key, TRIGGER_CAREGIVER)
+        elif u < p_death + p_ill + p_break:
+            cg.state[c] = CG_BROKEN
+            dur = exponential(key, i, day, PURPOSE_CAREGIVER_DURATION, p.cg_breakdown_days)
+            cg.until[c] = day16(day + 1 + np.int64(dur))
+            acc.caregiver_breakdown += 1.0
+            trigger_switch(st, p, z, i, day, key, TRIGGER_CAREGIVER)

@@ -1,0 +1,187 @@
+"""Process 9, workforce: utilisation = demand / capacity; sustained overload raises strain,
+slack lowers it; strain raises sick leave (capacity lost for a while) and attrition; recruitment
+is slow. This feedback loop is the care paradox made explicit.
+
+Capacity is fixed at the start of each day from the providers then active; demand is booked by
+the day's processes; what a discipline could not serve today lowers tomorrow's served fraction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .common import day16
+from .state import (
+    CASE_MANAGER,
+    GP,
+    N_DISCIPLINES,
+    NURSE,
+    PV_ACTIVE,
+    PV_LEFT,
+    PV_SICK,
+    PV_VACANT,
+)
+from .streams import PURPOSE_PROVIDER, PURPOSE_PROVIDER_DURATION, exponential, uniform
+
+
+@njit(cache=True)
+def start_of_day(st, p, z):
+    """Today's capacity per discipline from active providers; continuous nursing demand."""
+    zr = st.zone[z]
+    prov = st.prov
+    for d in range(N_DISCIPLINES):
+        zr.capacity_hours[d] = 0.0
+        zr.demand_hours[d] = 0.0
+    for j in range(zr.first_provider, zr.end_provider):
+        if prov.state[j] == PV_ACTIVE:
+            zr.capacity_hours[prov.discipline[j]] += prov.hours_per_week[j] / 7.0
+    # GP capacity is in contacts (see gatekeeper); keep hours consistent for reporting.
+    nursing = 0.0
+    for n in range(4):
+        nursing += zr.need_count[n] * p.nursing_hours_day[n]
+    zr.demand_hours[NURSE] += nursing
+
+
+@njit(cache=True)
+def _recruit(st, p, z, d, day):
+    """Fill one vacant (or left) slot of discipline d in zone z; return its FTE (0 if none)."""
+    zr = st.zone[z]
+    prov = st.prov
+    best = -1
+    best_need = -1.0
+    if d == GP:
+        # The practice with the most patients per active GP FTE that has a free slot.
+        for k in range(zr.first_practice, zr.end_practice):
+            free = -1
+            fte = 0.0
+            for s in range(st.prac.gp_slots[k]):
+                j = st.prac.gp_start[k] + s
+                if prov.state[j] == PV_ACTIVE or prov.state[j] == PV_SICK:
+                    fte += prov.fte[j]
+                elif free < 0:
+                    free = j
+            if free >= 0:
+                need = st.prac.list_size[k] / (fte + 0.5)
+                if need > best_need:
+                    best_need = need
+                    best = free
+    else:
+        for j in range(zr.first_provider, zr.end_provider):
+            if prov.discipline[j] == d and (prov.state[j] == PV_VACANT or prov.state[j] == PV_LEFT):
+                best = j
+                break
+    if best < 0:
+        return 0.0
+    prov.state[best] = PV_ACTIVE
+    if prov.fte[best] <= 0.0:
+        prov.fte[best] = 1.0
+    prov.strain[best] = 0.1
+    prov.utilisation_ema[best] = np.float32(p.comfortable)
+    prov.caseload[best] = 0
+    prov.until[best] = day16(day)
+    prov.hours_per_week[best] = np.float32(prov.fte[best] * p.hours_per_fte_week[d])
+    return np.float64(prov.fte[best])
+
+
+@njit(cache=True)
+def workforce(st, p, z, day, key):
+    """Utilisation, strain, sick leave, attrition and recruitment of zone z's providers."""
+    zr = st.zone[z]
+    acc = st.acc[z]
+    prov = st.prov
+    util = np.zeros(N_DISCIPLINES)
+    for d in range(N_DISCIPLINES):
+        cap = zr.capacity_hours[d]
+        dem = zr.demand_hours[d]
+        if d == GP:
+            # Booked in gatekeeper, per practice, in contact hours.
+            zr.served_fraction[d] = 1.0
+            continue
+        acc.demand_hours[d] += dem
+        acc.capacity_hours[d] += cap
+        worked = min(dem, cap * (1.0 + p.max_overtime))
+        acc.worked_hours[d] += worked
+        acc.overtime_hours[d] += max(0.0, worked - cap)
+        if cap > 0.0:
+            util[d] = dem / cap
+            zr.served_fraction[d] = min(1.0, cap * (1.0 + p.max_overtime) / dem) if dem > 0 else 1.0
+        else:
+            util[d] = 0.0
+            zr.served_fraction[d] = 0.0
+    acc.demand_hours[GP] += zr.demand_hours[GP]
+    gp_cap_hours = 0.0
+    for j in range(zr.first_provider, zr.end_provider):
+        s = prov.state[j]
+        if s == PV_VACANT or s == PV_LEFT:
+            continue
+        d = prov.discipline[j]
+        fte = np.float64(prov.fte[j])
+        acc.fte_days[d] += fte
+        if d == CASE_MANAGER:
+            acc.cm_fte_days += fte
+        elif d >= 6:
+            acc.pooled_fte_days += fte
+        if s == PV_SICK:
+            acc.sick_leave_days[d] += fte
+            prov.sick_days[j] += 1.0
+            if day >= prov.until[j]:
+                prov.state[j] = PV_ACTIVE
+            continue
+        if d == GP:
+            daily = fte * p.gp_contacts_per_fte_day * p.session_hours[GP]
+            gp_cap_hours += daily
+            u = prov.booked_hours[j] / daily if daily > 0 else 0.0
+            prov.booked_hours[j] = 0.0
+        elif d == CASE_MANAGER:
+            u = prov.caseload[j] / max(1e-9, p.caseload_cap * fte)
+        else:
+            u = util[d]
+        ema = prov.utilisation_ema[j] + p.ema_alpha * (u - prov.utilisation_ema[j])
+        prov.utilisation_ema[j] = np.float32(ema)
+        strain = np.float64(prov.strain[j])
+        strain += p.strain_rise * max(0.0, ema - p.comfortable)
+        strain -= p.strain_recovery * max(0.0, p.comfortable - ema)
+        strain = min(1.0, max(0.0, strain))
+        prov.strain[j] = np.float32(strain)
+        if strain > p.strained_threshold:
+            acc.strained_fte_days[d] += fte
+        x = uniform(key, j, day, PURPOSE_PROVIDER)
+        p_sick = p.sick_per_day * (1.0 + p.sick_slope * strain)
+        p_leave = p.attrition_per_day * (1.0 + p.attrition_slope * strain * strain)
+        if d == GP:
+            p_leave += p.gp_retirement_per_day
+        if x < p_sick:
+            prov.state[j] = PV_SICK
+            dur = exponential(key, j, day, PURPOSE_PROVIDER_DURATION, p.sick_days)
+            prov.until[j] = day16(day + 1 + np.int64(dur))
+        elif x < p_sick + p_leave:
+            prov.state[j] = PV_LEFT
+            acc.attrition_fte[d] += fte
+    # Recruitment: GPs at the scenario's rate; other disciplines back towards their initial FTE.
+    zr.recruit_budget[GP] += p.gp_recruit_fte_per_day
+    while zr.recruit_budget[GP] >= 1.0:
+        got = _recruit(st, p, z, GP, day)
+        if got <= 0.0:
+            zr.recruit_budget[GP] = 1.0  # no free slot: the offer waits
+            break
+        zr.recruit_budget[GP] -= got
+        acc.recruited_fte[GP] += got
+    for d in range(1, N_DISCIPLINES):
+        if p.initial_fte[d] <= 0.0:
+            continue
+        current = 0.0
+        for j in range(zr.first_provider, zr.end_provider):
+            if prov.discipline[j] == d and (prov.state[j] == PV_ACTIVE or prov.state[j] == PV_SICK):
+                current += prov.fte[j]
+        if current >= p.initial_fte[d] - 1e-9:
+            zr.recruit_budget[d] = 0.0
+            continue
+        zr.recruit_budget[d] += p.recruit_share_per_day * p.initial_fte[d]
+        while zr.recruit_budget[d] >= 1.0:
+            got = _recruit(st, p, z, d, day)
+            if got <= 0.0:
+                zr.recruit_budget[d] = 1.0
+                break
+            zr.recruit_budget[d] -= got
+            acc.recruited_fte[d] += got
