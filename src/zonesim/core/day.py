@@ -72,4 +72,7 @@ def simulate(state, prm, tables, seed: int, n_days: int) -> None:
     """Advance ``state`` by ``n_days`` days (in place)."""
     if n_days <= 0:
         return
-    _simulate(state, prm, tables.thr_total, np.uint64(seed), np.int64(n_days))
+    # Record arrays as np.recarray views: attribute access (acc[z].deaths) then works both in
+    # compiled kernels and in plain Python (NUMBA_DISABLE_JIT=1, used by the coverage tests).
+    st = state._replace(zone=state.zone.view(np.recarray), acc=state.acc.view(np.recarray))
+    _simulate(st, prm.view(np.recarray), tables.thr_total, np.uint64(seed), np.int64(n_days))
