@@ -679,11 +679,6 @@ def test_in_range_values_are_accepted(data):
     assert got == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: ZonesimInputError quotes the key path raw, so a TOML key holding a "
-    "line break (legal as a quoted key) gives a two-line message; errors.py should repr such keys",
-)
 def test_key_with_line_break_gives_one_line_message(tmp_path):
     path = write(tmp_path, '[zone]\n"popu\\nlation" = 5\n')
     assert_names(input_error(load_config, path), str(path))

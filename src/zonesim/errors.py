@@ -40,7 +40,8 @@ class ZonesimInputError(ZonesimError, ValueError):
         if source:
             parts.append(str(source))
         if field:
-            parts.append(f"'{field}'")
+            # A key may legally hold a line break (quoted TOML keys): keep the message one line.
+            parts.append(f"'{field}'" if str(field).isprintable() else repr(str(field)))
         where = ": ".join(parts)
         what = expected
         if field is not None and show_value:
