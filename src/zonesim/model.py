@@ -334,6 +334,11 @@ class ZoneModel(mesa.Model):
             return metrics.timeseries(self)
         return metrics.timeseries(self, zone=self.zone_index(zone))
 
+    def reset_measurement(self):
+        self.acc_start = self.state.acc.copy()
+        self.measure_start_day = int(self.state.day[0])
+        self.snapshots = []
+
     # --- time -------------------------------------------------------------------------------
 
     def run_years(self, years: float) -> None:
