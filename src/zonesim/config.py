@@ -149,10 +149,10 @@ class ScenarioConfig:
         source=SRC_GP_AGE,
     )
     recruitment_fte_per_100k_per_year: float = P(
-        2.2,
+        3.0,
         "FTE/100k/year",
         "GP FTE recruited per 100,000 inhabitants per year (slow recruitment); the default "
-        "replaces retirements at the default GP density.",
+        "replaces retirements and strain-driven departures at the default GP density.",
         lo=0.0,
         hi=50.0,
     )
@@ -210,7 +210,7 @@ class DemographyParams:
     """Process 1: ageing, mortality, renewal."""
 
     mortality_gompertz_a: float = P(
-        -10.6,
+        -10.85,
         "log(1/year)",
         "Gompertz intercept of yearly mortality q(age) = exp(a + "
         "b*age), fitted to the Belgian life table.",
@@ -219,7 +219,7 @@ class DemographyParams:
     )
     mortality_gompertz_b: float = P(0.094, "1/year of age", "Gompertz slope.", lo=0.0, hi=0.3)
     mortality_need_multiplier: tuple[float, ...] = P(
-        (0.55, 1.0, 2.2, 5.0), "x", f"Mortality multiplier {NEED4}.", lo=0.0, hi=100
+        (0.5, 0.85, 1.6, 3.0), "x", f"Mortality multiplier {NEED4}.", lo=0.0, hi=100
     )
     mortality_disrupted_multiplier: float = P(
         1.5, "x", "Mortality multiplier while a care situation is disrupted.", lo=1.0, hi=10
@@ -253,7 +253,7 @@ class NeedParams:
         (15, 45, 65, 80), "years", "Edges of the five need-model age bands.", lo=0, hi=120
     )
     prevalence_chronic: tuple[float, ...] = P(
-        (0.05, 0.12, 0.30, 0.60, 0.80),
+        (0.05, 0.10, 0.27, 0.58, 0.78),
         "share",
         "Initial share with need >= 1 per age band.",
         lo=0,
@@ -312,7 +312,7 @@ class CareDemandParams:
     """Processes 3 and 4: care demand and care seeking."""
 
     gp_contacts_per_year: tuple[float, ...] = P(
-        (2.7, 7.0, 11.0, 15.0),
+        (2.9, 7.5, 12.0, 16.0),
         "1/year",
         f"Routine GP contact demand {NEED4}.",
         lo=0,
@@ -335,7 +335,7 @@ class CareDemandParams:
         (0.02, 0.06, 0.35, 0.6), "share", f"Share of GP contacts at home {NEED4}.", lo=0, hi=1
     )
     nursing_hours_per_week: tuple[float, ...] = P(
-        (0.0, 0.1, 2.0, 5.0), "h/week", f"Home nursing hours {NEED4}.", lo=0, hi=60
+        (0.0, 0.02, 0.5, 1.5), "h/week", f"Home nursing hours {NEED4}.", lo=0, hi=60
     )
     physio_sessions_per_year: tuple[float, ...] = P(
         (0.6, 2.5, 8.0, 10.0), "1/year", f"Physiotherapy sessions {NEED4}.", lo=0, hi=200
@@ -347,7 +347,7 @@ class CareDemandParams:
         (0.02, 0.15, 0.8, 1.5), "1/year", f"Social work contacts {NEED4}.", lo=0, hi=100
     )
     direct_specialist_per_year: tuple[float, ...] = P(
-        (0.35, 0.9, 1.2, 1.3),
+        (0.38, 1.0, 1.3, 1.4),
         "1/year",
         "Self-initiated specialist demand "
         f"{NEED4} (63% of appointments are "
@@ -388,7 +388,7 @@ class GatekeeperParams:
     """Process 5: the GP as gatekeeper."""
 
     gp_contacts_per_fte_per_year: float = P(
-        7_200.0,
+        8_200.0,
         "contacts/FTE/year",
         "GP contact capacity per FTE (about 5.1 contacts "
         "per inhabitant at 7.4 FTE per 10,000, with "
@@ -425,7 +425,7 @@ class GatekeeperParams:
         hi=1,
     )
     referral_probability_by_need: tuple[float, ...] = P(
-        (0.045, 0.075, 0.10, 0.12),
+        (0.038, 0.064, 0.085, 0.10),
         "share",
         f"Referral probability per GP contact {NEED4}.",
         lo=0,
@@ -481,7 +481,7 @@ class SecondaryCareParams:
         hi=100,
     )
     admission_per_year: tuple[float, ...] = P(
-        (0.055, 0.11, 0.30, 0.55),
+        (0.035, 0.075, 0.20, 0.35),
         "1/year",
         f"Elective and unavoidable admissions {NEED4}.",
         lo=0,
@@ -519,7 +519,7 @@ class SecondaryCareParams:
         0.25, "x", "Relative rise of length of stay per need level.", lo=0, hi=5
     )
     discharge_switch_probability: tuple[float, ...] = P(
-        (0.02, 0.2, 0.6, 0.9),
+        (0.0, 0.1, 0.4, 0.7),
         "share",
         f"Probability a discharge is a switch moment {NEED4}.",
         lo=0,
@@ -535,7 +535,7 @@ class SwitchParams:
     """Process 7: switch moments and their re-arrangement."""
 
     fall_per_year_65plus: tuple[float, ...] = P(
-        (0.25, 0.38, 0.60, 0.75),
+        (0.28, 0.43, 0.67, 0.84),
         "1/year",
         f"Fall hazard of people aged 65+ {NEED4}.",
         lo=0,
@@ -554,13 +554,13 @@ class SwitchParams:
         0.06, "share", "Probability a fall leads to admission.", lo=0, hi=1
     )
     acute_deterioration_per_year: tuple[float, ...] = P(
-        (0.0, 0.08, 0.30, 0.6), "1/year", f"Acute deterioration hazard {NEED4}.", lo=0, hi=20
+        (0.0, 0.05, 0.25, 0.5), "1/year", f"Acute deterioration hazard {NEED4}.", lo=0, hi=20
     )
     acute_admission_probability: float = P(
         0.25, "share", "Probability an acute deterioration leads to admission.", lo=0, hi=1
     )
     coordination_hours_by_need: tuple[float, ...] = P(
-        (2.0, 5.0, 14.0, 24.0),
+        (1.5, 4.0, 10.0, 18.0),
         "h",
         f"Re-arrangement work of a switch moment {NEED4}.",
         lo=0,
@@ -570,12 +570,19 @@ class SwitchParams:
         1.5, "x", "Extra re-arrangement work without an informal caregiver.", lo=1, hi=10
     )
     team_hours_per_day: tuple[float, float, float] = P(
-        (0.35, 0.5, 0.8),
+        (0.5, 0.7, 1.0),
         "h/day",
         "Coordination hours per day the regular team spends on one disrupted patient, for "
         "solo, group and multidisciplinary practices.",
         lo=0,
         hi=24,
+    )
+    coordination_share: tuple[float, float, float] = P(
+        (0.15, 0.55, 0.3),
+        "share",
+        "Share of the regular team's coordination hours done by GPs, nurses and social workers.",
+        lo=0,
+        hi=1,
     )
     care_plan_speedup: float = P(
         1.5, "x", "Speed-up of re-arrangement when a care plan exists.", lo=1, hi=10
@@ -584,7 +591,7 @@ class SwitchParams:
         0.5, "x", "Relative loss of team coordination speed at full strain.", lo=0, hi=1
     )
     cm_work_hours_per_day: float = P(
-        2.0,
+        1.0,
         "h/day",
         "Coordination hours per day a case manager spends on a client being re-arranged.",
         lo=0,
@@ -594,7 +601,7 @@ class SwitchParams:
         2, "need level", "Minimum need level eligible for case management.", lo=0, hi=3
     )
     cm_eligible_min_hours: float = P(
-        10.0, "h", "Minimum re-arrangement work for a case-management referral.", lo=0, hi=1000
+        24.0, "h", "Minimum re-arrangement work for a case-management referral.", lo=0, hi=1000
     )
     went_wrong_days: float = P(
         30.0,
@@ -639,7 +646,7 @@ class CaregiverParams:
         source=SRC_CAREGIVER,
     )
     burden_rise_per_day: tuple[float, ...] = P(
-        (0.0, 0.0, 0.0022, 0.0040), "1/day", f"Daily burden increase {NEED4}.", lo=0, hi=1
+        (0.0, 0.0, 0.003, 0.006), "1/day", f"Daily burden increase {NEED4}.", lo=0, hi=1
     )
     burden_relief_per_day: float = P(
         0.0030, "1/day", "Daily burden relief (rest, formal care).", lo=0, hi=1
@@ -680,7 +687,7 @@ class CaseManagementParams:
     """Process 8: case managers (the allocation rule and pool size are policy levers)."""
 
     followup_hours_per_week: float = P(
-        0.5, "h/week", "Case manager monitoring hours per client after equilibrium.", lo=0, hi=40
+        0.4, "h/week", "Case manager monitoring hours per client after equilibrium.", lo=0, hi=40
     )
     hours_per_fte_per_week: float = P(
         36.0, "h/week", "Working hours per case manager FTE.", lo=1, hi=80
@@ -691,12 +698,12 @@ class CaseManagementParams:
 class WorkforceParams:
     """Process 9: strain, sick leave, attrition, recruitment."""
 
-    nurse_fte_per_100k: float = P(60.0, "FTE/100k", "Home and practice nurse FTE.", lo=0, hi=2000)
+    nurse_fte_per_100k: float = P(160.0, "FTE/100k", "Home and practice nurse FTE.", lo=0, hi=2000)
     physio_fte_per_100k: float = P(45.0, "FTE/100k", "Physiotherapist FTE.", lo=0, hi=2000)
     psychologist_fte_per_100k: float = P(
-        6.0, "FTE/100k", "Primary care psychologist FTE.", lo=0, hi=2000
+        10.0, "FTE/100k", "Primary care psychologist FTE.", lo=0, hi=2000
     )
-    social_worker_fte_per_100k: float = P(5.0, "FTE/100k", "Social worker FTE.", lo=0, hi=2000)
+    social_worker_fte_per_100k: float = P(20.0, "FTE/100k", "Social worker FTE.", lo=0, hi=2000)
     hours_per_fte_per_week: float = P(38.0, "h/week", "Contracted hours per FTE.", lo=1, hi=80)
     gp_hours_per_fte_per_week: float = P(45.0, "h/week", "GP working hours per FTE.", lo=1, hi=100)
     physio_session_minutes: float = P(30.0, "min", "Physiotherapy session length.", lo=1, hi=600)
@@ -732,7 +739,8 @@ class WorkforceParams:
     attrition_per_year: float = P(
         0.03,
         "1/year",
-        "Attrition hazard at zero strain (non-GP disciplines; GPs use the scenario's retirement).",
+        "Attrition hazard at zero strain of non-GP disciplines (GPs retire at the scenario's "
+        "rate; for every discipline strain adds attrition_per_year x slope x strain^2).",
         lo=0,
         hi=1,
     )

@@ -9,13 +9,20 @@ from numba import njit
 from .common import DAYS_65, day16, group_index, refresh_utility
 from .state import (
     CG_ACTIVE,
+    CG_DECEASED,
     DECEASED,
     F_CARE_PLAN,
+    F_CM_WAITING,
+    F_EPISODE_LISTED,
+    F_GP_WAITING,
+    F_SPEC_WAITING,
     N_PROPENSITY,
     PV_ACTIVE,
     STABLE,
 )
 from .streams import PURPOSE_CARE_PLAN, uniform
+
+NEVER16 = np.int16(-32768)
 
 # Purposes of an entrant's attribute draws (100-119 are reserved for entrants).
 ENTRANT_AGE = 100
@@ -49,6 +56,89 @@ def die(st, p, z, i, day):
         st.prov.caseload[cm] -= 1
         pat.case_manager[i] = -1
     st.prac.list_size[pat.practice[i]] -= 1
+    _forget(st, z, i)
+
+
+@njit(cache=True)
+def _forget(st, z, i):
+    """Remove every reference to patient i (queues, lists, caregiver), so that its slot can be
+    reused by an entrant without anyone mistaking the newcomer for the deceased."""
+    pat = st.pat
+    fl = pat.flags[i]
+    if fl & F_GP_WAITING:
+        k = pat.practice[i]
+        prac = st.prac
+        mask = prac.queue_cap[k] - 1
+        for t in range(prac.queue_len[k]):
+            pos = prac.queue_start[k] + ((prac.queue_head[k] + t) & mask)
+            if st.queue_pid[pos] == i:
+                st.queue_pid[pos] = -1
+    if fl & F_SPEC_WAITING:
+        for t in range(st.spec_n[0]):
+            if st.spec_pid[t] == i:
+                st.spec_pid[t] = -1
+    if fl & F_EPISODE_LISTED:
+        zr = st.zone[z]
+        for t in range(zr.episode_count):
+            if st.episodes[z, t] == i:
+                zr.episode_count -= 1
+                st.episodes[z, t] = st.episodes[z, zr.episode_count]
+                break
+    if fl & F_CM_WAITING:
+        zr = st.zone[z]
+        for t in range(zr.cm_queue_len):
+            if st.cmq_pid[z, t] == i:
+                zr.cm_queue_len -= 1
+                st.cmq_pid[z, t] = st.cmq_pid[z, zr.cm_queue_len]
+                st.cmq_day[z, t] = st.cmq_day[z, zr.cm_queue_len]
+                break
+    for t in range(st.hosp_n[0]):
+        if st.hosp_pid[t] == i:
+            st.hosp_n[0] -= 1
+            st.hosp_pid[t] = st.hosp_pid[st.hosp_n[0]]
+            st.hosp_until[t] = st.hosp_until[st.hosp_n[0]]
+            break
+    c = pat.caregiver[i]
+    if c >= 0:
+        st.cg.state[c] = CG_DECEASED
+        st.cg.patient[c] = -1
+        pat.caregiver[i] = -1
+    pat.flags[i] = 0
+
+
+@njit(cache=True)
+def _reusable_slot(st, z):
+    """A deceased slot of zone z for an entrant (when the free slots are used up), or -1."""
+    zr = st.zone[z]
+    span = zr.next_free - zr.first_patient
+    if span <= 0:
+        return -1
+    for t in range(span):
+        off = (zr.reuse_cursor + t) % span
+        j = zr.first_patient + off
+        if st.pat.situation[j] == DECEASED:
+            zr.reuse_cursor = (off + 1) % span
+            return j
+    return -1
+
+
+@njit(cache=True)
+def _reset_slot(pat, i):
+    """Clear a reused slot's per-person fields (counters start afresh for the newcomer)."""
+    pat.caregiver[i] = -1
+    pat.case_manager[i] = -1
+    pat.episode_start[i] = NEVER16
+    pat.last_gp_day[i] = NEVER16
+    pat.last_fall_day[i] = NEVER16
+    pat.last_admission_day[i] = NEVER16
+    pat.work_left[i] = 0.0
+    pat.gp_contacts[i] = 0
+    pat.gp_contacts_usual[i] = 0
+    pat.specialist_visits[i] = 0
+    pat.hospital_admissions[i] = 0
+    pat.switch_moments[i] = 0
+    pat.case_managed_days[i] = 0
+    pat.unmet_need_days[i] = 0
 
 
 @njit(cache=True)
@@ -82,10 +172,14 @@ def renewal(st, p, z, day, key):
     pat = st.pat
     for _ in range(missing):
         i = zr.next_free
-        if i >= zr.end_patient:
-            st.acc[z].entrants_skipped += 1.0
-            continue
-        zr.next_free += 1
+        if i < zr.end_patient:
+            zr.next_free += 1
+        else:
+            i = _reusable_slot(st, z)
+            if i < 0:
+                st.acc[z].entrants_skipped += 1.0
+                continue
+            _reset_slot(pat, i)
         old = zr.alive > 0 and zr.alive_65plus < target65 * zr.alive
         if old:  # moving in at 65-85
             age_days = np.int64(DAYS_65 + uniform(key, i, day, ENTRANT_AGE) * 20 * 365.25)

@@ -165,7 +165,7 @@ def secondary_care(st, prm, day, key):
     slots = np.int64(np.floor((day + 1) * cap)) - np.int64(np.floor(day * cap))
     while slots > 0 and st.spec_n[0] > 0 and st.spec_due[0] // _LEAD_BITS <= day:
         k, i = _heap_pop(st)
-        if pat.situation[i] == DECEASED:
+        if i < 0 or pat.situation[i] == DECEASED:  # withdrawn (the patient died)
             continue
         pat.flags[i] &= ~F_SPEC_WAITING
         z = zone_of(st, i)

@@ -93,6 +93,7 @@ PRM_DTYPE = np.dtype(
         ("coordination_hours", np.float64, (4,)),
         ("no_caregiver_work", np.float64),
         ("team_hours_day", np.float64, (3,)),
+        ("coordination_share", np.float64, (3,)),  # GP, nurse, social worker
         ("care_plan_speedup", np.float64),
         ("strain_slowdown", np.float64),
         ("cm_work_hours_day", np.float64),
@@ -287,7 +288,7 @@ def compile_zone(config: Config, policy: PolicyConfig, n_zone: int) -> np.void:
     r["admission_after_emergency"] = sec.admission_after_emergency
     # Mean stay by need, normalised so that admissions (weighted towards higher need) average
     # about length_of_stay_days; the calibration checks the result.
-    rel = 1.0 + sec.length_of_stay_need_slope * (np.arange(4) - 1.2)
+    rel = 1.0 + sec.length_of_stay_need_slope * (np.arange(4) - 0.9)
     r["los_mean_need"] = sec.length_of_stay_days * np.maximum(rel, 0.2)
     r["discharge_switch"] = sec.discharge_switch_probability
 
@@ -300,6 +301,9 @@ def compile_zone(config: Config, policy: PolicyConfig, n_zone: int) -> np.void:
     r["coordination_hours"] = sw.coordination_hours_by_need
     r["no_caregiver_work"] = sw.no_caregiver_work_multiplier
     r["team_hours_day"] = sw.team_hours_per_day
+    r["coordination_share"] = np.asarray(sw.coordination_share) / max(
+        sum(sw.coordination_share), 1e-12
+    )
     r["care_plan_speedup"] = sw.care_plan_speedup
     r["strain_slowdown"] = sw.strain_slowdown
     r["cm_work_hours_day"] = sw.cm_work_hours_per_day

@@ -233,6 +233,7 @@ ZONE_DTYPE = np.dtype(
         ("pooled_hours_per_day", np.float64),  # pooled specialist hours today (all kinds)
         ("cm_hours_per_day", np.float64),
         ("recruit_budget", np.float64, (N_DISCIPLINES,)),  # FTE owed by recruitment
+        ("reuse_cursor", np.int64),  # where the search for a deceased slot to reuse resumes
     ]
 )
 

@@ -35,6 +35,7 @@ from .state import (
     NURSE,
     PV_ACTIVE,
     PV_LEFT,
+    SOCIAL_WORKER,
     STABLE,
 )
 from .streams import (
@@ -208,9 +209,10 @@ def switch_moments(st, p, z, day, key):
         if pat.flags[i] & F_CARE_PLAN:
             rate *= p.care_plan_speedup
         rate *= 1.0 - p.strain_slowdown * practice_strain(st, k)
-        # The team's coordination hours are split between GPs and nurses (workload).
-        st.prac.load_today[k] += np.float32(0.5 * rate / p.session_hours[GP])
-        zr.demand_hours[NURSE] += 0.5 * rate
+        # The team's coordination hours are shared by GPs, nurses and social workers.
+        st.prac.load_today[k] += np.float32(p.coordination_share[0] * rate / p.session_hours[GP])
+        zr.demand_hours[NURSE] += p.coordination_share[1] * rate
+        zr.demand_hours[SOCIAL_WORKER] += p.coordination_share[2] * rate
         acc.coordination_hours += rate
         if cm >= 0 and st.prov.state[cm] == PV_ACTIVE:
             rate += p.cm_work_hours_day

@@ -148,9 +148,13 @@ def workforce(st, p, z, day, key):
             acc.strained_fte_days[d] += fte
         x = uniform(key, j, day, PURPOSE_PROVIDER)
         p_sick = p.sick_per_day * (1.0 + p.sick_slope * strain)
-        p_leave = p.attrition_per_day * (1.0 + p.attrition_slope * strain * strain)
+        # Non-GP disciplines leave at a base rate raised by strain; GPs retire at the
+        # scenario's rate and leave early only through strain.
+        excess = p.attrition_per_day * p.attrition_slope * strain * strain
         if d == GP:
-            p_leave += p.gp_retirement_per_day
+            p_leave = p.gp_retirement_per_day + excess
+        else:
+            p_leave = p.attrition_per_day + excess
         if x < p_sick:
             prov.state[j] = PV_SICK
             dur = exponential(key, j, day, PURPOSE_PROVIDER_DURATION, p.sick_days)
