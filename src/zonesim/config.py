@@ -601,7 +601,7 @@ class SwitchParams:
         2, "need level", "Minimum need level eligible for case management.", lo=0, hi=3
     )
     cm_eligible_min_hours: float = P(
-        24.0, "h", "Minimum re-arrangement work for a case-management referral.", lo=0, hi=1000
+        20.0, "h", "Minimum re-arrangement work for a case-management referral.", lo=0, hi=1000
     )
     went_wrong_days: float = P(
         30.0,

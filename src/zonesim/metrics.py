@@ -189,6 +189,7 @@ def compute_scorecard(
     experience = {
         "switch_to_equilibrium_days_median": _hist_quantile(hist, 0.5),
         "switch_to_equilibrium_days_p90": _hist_quantile(hist, 0.9),
+        "switch_to_equilibrium_days_mean": _div(w["switch_days_sum"].sum(), resolved),
         "switch_resolved_14d_share": _div(hist[:15].sum(), resolved),
         "switch_moments_per_1000": per1000(w["switch_moments"].sum()),
         "gp_wait_days_mean": _div(w["gp_wait_days"], w["gp_served_routine"]),
