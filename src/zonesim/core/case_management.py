@@ -49,7 +49,7 @@ def case_manager_allocation(st, p, z, day):
     while j < n:
         i = st.cmq_pid[z, j]
         if not (pat.flags[i] & F_CM_WAITING) or not (pat.flags[i] & F_UNRESOLVED):
-            pat.flags[i] &= ~F_CM_WAITING
+            pat.flags[i] &= 255 ^ F_CM_WAITING
             n -= 1
             st.cmq_pid[z, j] = st.cmq_pid[z, n]
             st.cmq_day[z, j] = st.cmq_day[z, n]
@@ -80,7 +80,7 @@ def case_manager_allocation(st, p, z, day):
             acc.cm_allocations += 1.0
             pat.case_manager[i] = cm
             prov.caseload[cm] += 1
-            pat.flags[i] &= ~F_CM_WAITING
+            pat.flags[i] &= 255 ^ F_CM_WAITING
             if pat.situation[i] != IN_HOSPITAL:
                 pat.situation[i] = CASE_MANAGED
             last = zr.cm_queue_len - 1

@@ -134,9 +134,9 @@ def on_fall(st, p, z, i, day, key, band):
     acc = st.acc[z]
     acc.falls += 1.0
     pat = st.pat
+    pat.last_fall_day[i] = np.int16(min(day, 32767))
     if band >= FIRST_65PLUS_BAND:
         acc.falls_65plus += 1.0
-        pat.last_fall_day[i] = np.int16(min(day, 32767))
     if pat.situation[i] == IN_HOSPITAL:
         return
     if uniform(key, i, day, PURPOSE_EVENT_DETAIL) < p.fall_admission:

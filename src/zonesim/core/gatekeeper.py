@@ -115,7 +115,7 @@ def gp_contact(st, p, z, i, day, key, wait, urgent, strain):
         acc.gp_served_routine += 1.0
     pr = p.referral_p[need] * (1.0 + p.referral_strain * strain)
     if pat.flags[i] & F_SPEC_INTENT:
-        pat.flags[i] &= ~F_SPEC_INTENT
+        pat.flags[i] &= 255 ^ F_SPEC_INTENT
         pr = max(pr, p.gatekept_referral_p)
     if uniform(key, i, day, PURPOSE_REFERRAL + 1000 * np.int64(urgent)) < pr:
         refer(st, p, z, i, day, key)
@@ -131,9 +131,10 @@ def _practice_capacity(st, p, k):
     for s in range(st.prac.gp_slots[k]):
         j = st.prac.gp_start[k] + s
         if prov.state[j] == PV_ACTIVE:
-            cap += prov.fte[j] * p.gp_contacts_per_fte_day
-            strain += prov.strain[j] * prov.fte[j]
-            fte += prov.fte[j]
+            f = np.float64(prov.fte[j])
+            cap += f * p.gp_contacts_per_fte_day
+            strain += np.float64(prov.strain[j]) * f
+            fte += f
     return cap, (strain / fte if fte > 0 else 1.0), fte
 
 
@@ -170,7 +171,7 @@ def gatekeeper(st, p, z, day, key):
             prac.queue_len[k] -= 1
             if i < 0:
                 continue
-            pat.flags[i] &= ~F_GP_WAITING
+            pat.flags[i] &= 255 ^ F_GP_WAITING
             if pat.situation[i] >= IN_HOSPITAL:
                 continue
             gp_contact(st, p, z, i, day, key, day - d, False, strain)
@@ -185,7 +186,7 @@ def gatekeeper(st, p, z, day, key):
         for s in range(prac.gp_slots[k]):
             j = prac.gp_start[k] + s
             if prov.state[j] == PV_ACTIVE and fte > 0:
-                share = prov.fte[j] / fte
+                share = np.float64(prov.fte[j]) / fte
                 prov.booked_hours[j] = np.float32(total * hours * share)
                 prov.overtime_hours[j] += np.float32(over * share)
         prac.load_today[k] = 0.0
@@ -198,7 +199,7 @@ def gatekeeper(st, p, z, day, key):
                 continue
             if pat.situation[i] == DECEASED:
                 st.queue_pid[pos] = -1
-                pat.flags[i] &= ~F_GP_WAITING
+                pat.flags[i] &= 255 ^ F_GP_WAITING
                 continue
             if day - st.queue_day[pos] <= p.unmet_wait_days:
                 break  # the queue is in arrival order: everyone behind waited less
@@ -206,6 +207,6 @@ def gatekeeper(st, p, z, day, key):
             acc.unmet_need_days[group_index(pat, i)] += 1.0
             if uniform(key, i, day, PURPOSE_QUEUE) < p.ed_after_wait:
                 st.queue_pid[pos] = -1
-                pat.flags[i] &= ~F_GP_WAITING
+                pat.flags[i] &= 255 ^ F_GP_WAITING
                 if pat.situation[i] < IN_HOSPITAL:
                     emergency_visit(st, p, z, i, day, key, True)

@@ -167,7 +167,7 @@ def secondary_care(st, prm, day, key):
         k, i = _heap_pop(st)
         if i < 0 or pat.situation[i] == DECEASED:  # withdrawn (the patient died)
             continue
-        pat.flags[i] &= ~F_SPEC_WAITING
+        pat.flags[i] &= 255 ^ F_SPEC_WAITING
         z = zone_of(st, i)
         if pat.situation[i] == IN_HOSPITAL:  # seen during the stay instead
             continue

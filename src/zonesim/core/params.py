@@ -394,7 +394,7 @@ def compile_params(config: Config, policies, state: S.State):
     # direct access whatever the policy (capacity belongs to the hospitals, not the zone).
     cap = specialist_capacity(config, prm, state)
     prm["specialist_capacity_day"] = cap
-    tables = Tables(thr_total=build_threshold_table(prm))
+    tables = Tables(thr_total=build_threshold_table(prm.view(np.recarray)))
     return prm, tables
 
 

@@ -85,7 +85,7 @@ def trigger_switch(st, p, z, i, day, key, trigger):
     if fl & F_UNRESOLVED:
         pat.work_left[i] += np.float32(work)  # a switch moment inside an open episode
         return
-    pat.flags[i] = (fl | F_UNRESOLVED) & ~F_CM_CHECKED
+    pat.flags[i] = (fl | F_UNRESOLVED) & (255 ^ F_CM_CHECKED)
     pat.episode_start[i] = day16(day)
     pat.work_left[i] = np.float32(work)
     if s == STABLE:
@@ -111,7 +111,7 @@ def practice_strain(st, k):
     for s in range(st.prac.gp_slots[k]):
         j = st.prac.gp_start[k] + s
         if prov.state[j] == PV_ACTIVE:
-            total += prov.strain[j]
+            total += np.float64(prov.strain[j])
             n += 1
     return total / n if n > 0 else 1.0
 
@@ -123,7 +123,7 @@ def _remove_episode(st, z, j):
     i = st.episodes[z, j]
     st.episodes[z, j] = st.episodes[z, n]
     zr.episode_count = n
-    st.pat.flags[i] &= ~F_EPISODE_LISTED
+    st.pat.flags[i] &= 255 ^ F_EPISODE_LISTED
 
 
 @njit(cache=True)
@@ -146,7 +146,7 @@ def switch_moments(st, p, z, day, key):
         i = st.episodes[z, j]
         s = pat.situation[i]
         if s == DECEASED:
-            pat.flags[i] &= ~(F_UNRESOLVED | F_CM_WAITING | F_CM_CHECKED)
+            pat.flags[i] &= 255 ^ (F_UNRESOLVED | F_CM_WAITING | F_CM_CHECKED)
             _remove_episode(st, z, j)
             continue
         if s == IN_HOSPITAL:  # re-arrangement resumes after discharge
@@ -217,7 +217,7 @@ def switch_moments(st, p, z, day, key):
         if cm >= 0 and st.prov.state[cm] == PV_ACTIVE:
             rate += p.cm_work_hours_day
             zr.demand_hours[CASE_MANAGER] += p.cm_work_hours_day
-        left = pat.work_left[i] - rate
+        left = np.float64(pat.work_left[i]) - rate
         pat.work_left[i] = np.float32(max(left, 0.0))
         if left > 0.0:
             j += 1
@@ -229,7 +229,7 @@ def switch_moments(st, p, z, day, key):
         acc.switch_hist[g, min(days, HIST_DAYS - 1)] += 1.0
         if days > p.went_wrong_days and uniform(key, i, day, PURPOSE_REPORT) < p.report_p:
             acc.reports += 1.0
-        pat.flags[i] &= ~(F_UNRESOLVED | F_CM_WAITING | F_CM_CHECKED)
+        pat.flags[i] &= 255 ^ (F_UNRESOLVED | F_CM_WAITING | F_CM_CHECKED)
         if cm >= 0:
             follow = exponential(key, i, day, PURPOSE_CM, p.cm_followup_days)
             pat.episode_start[i] = day16(day + 1 + np.int64(follow))

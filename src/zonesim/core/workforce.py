@@ -35,7 +35,7 @@ def start_of_day(st, p, z):
         zr.demand_hours[d] = 0.0
     for j in range(zr.first_provider, zr.end_provider):
         if prov.state[j] == PV_ACTIVE:
-            zr.capacity_hours[prov.discipline[j]] += prov.hours_per_week[j] / 7.0
+            zr.capacity_hours[prov.discipline[j]] += np.float64(prov.hours_per_week[j]) / 7.0
     # GP capacity is in contacts (see gatekeeper); keep hours consistent for reporting.
     nursing = 0.0
     for n in range(4):
@@ -58,7 +58,7 @@ def _recruit(st, p, z, d, day):
             for s in range(st.prac.gp_slots[k]):
                 j = st.prac.gp_start[k] + s
                 if prov.state[j] == PV_ACTIVE or prov.state[j] == PV_SICK:
-                    fte += prov.fte[j]
+                    fte += np.float64(prov.fte[j])
                 elif free < 0:
                     free = j
             if free >= 0:
@@ -131,13 +131,14 @@ def workforce(st, p, z, day, key):
         if d == GP:
             daily = fte * p.gp_contacts_per_fte_day * p.session_hours[GP]
             gp_cap_hours += daily
-            u = prov.booked_hours[j] / daily if daily > 0 else 0.0
+            u = np.float64(prov.booked_hours[j]) / daily if daily > 0 else 0.0
             prov.booked_hours[j] = 0.0
         elif d == CASE_MANAGER:
             u = prov.caseload[j] / max(1e-9, p.caseload_cap * fte)
         else:
             u = util[d]
-        ema = prov.utilisation_ema[j] + p.ema_alpha * (u - prov.utilisation_ema[j])
+        ema0 = np.float64(prov.utilisation_ema[j])
+        ema = ema0 + p.ema_alpha * (u - ema0)
         prov.utilisation_ema[j] = np.float32(ema)
         strain = np.float64(prov.strain[j])
         strain += p.strain_rise * max(0.0, ema - p.comfortable)
@@ -177,7 +178,7 @@ def workforce(st, p, z, day, key):
         current = 0.0
         for j in range(zr.first_provider, zr.end_provider):
             if prov.discipline[j] == d and (prov.state[j] == PV_ACTIVE or prov.state[j] == PV_SICK):
-                current += prov.fte[j]
+                current += np.float64(prov.fte[j])
         if current >= p.initial_fte[d] - 1e-9:
             zr.recruit_budget[d] = 0.0
             continue
