@@ -1,0 +1,184 @@
+"""``zonesim compare`` on the command line: output files, JSON, input errors, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from zonesim.config import load_config
+
+TINY = [
+    "-n",
+    "5000",
+    "--replicates",
+    "2",
+    "--years",
+    "0.1",
+    "--warmup-days",
+    "10",
+    "--policies",
+    "status_quo,strict_gatekeeping",
+    "--seed",
+    "3",
+]
+
+
+def test_tiny_run_writes_tables_figures_config_and_provenance(zonesim_main, tmp_cwd):
+    rc, out, err = zonesim_main("compare", *TINY, "--workers", "1")
+    assert rc == 0, err
+    folder = tmp_cwd / "results" / "default"
+    assert f"results in {os.path.join('results', 'default')}" in err
+    names = {p.name for p in folder.iterdir()}
+    for stem in ("comparison", "runs", "differences", "summary", "timeseries"):
+        assert {f"{stem}.csv", f"{stem}.parquet"} <= names
+    assert {
+        "scorecard.png",
+        "forest.png",
+        "timeseries.png",
+        "config.toml",
+        "provenance.json",
+    } <= names
+    for png in ("scorecard.png", "forest.png", "timeseries.png"):
+        assert (folder / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    runs = pd.read_parquet(folder / "runs.parquet")
+    assert sorted(runs["policy"].unique()) == ["status_quo", "strict_gatekeeping"]
+    assert len(runs) == 4
+    pd.testing.assert_frame_equal(
+        pd.read_csv(folder / "runs.csv")[["policy", "replicate"]], runs[["policy", "replicate"]]
+    )
+    assert load_config(folder / "config.toml").zone.population == 5000
+    prov = json.loads((folder / "provenance.json").read_text())
+    assert prov["zonesim_version"] and prov["experiment"]["population"] == 5000
+    # the printed table
+    assert "status_quo" in out and "strict_gatekeeping" in out
+    assert "specialist_visits_per_capita" in out and "population health" in out
+    assert list(tmp_cwd.iterdir()) == [tmp_cwd / "results"]
+    assert [p.name for p in (tmp_cwd / "results").iterdir()] == ["default"]
+
+
+def test_format_json_parses_and_out_folder(zonesim_main, tmp_cwd):
+    rc, out, err = zonesim_main(
+        "compare", *TINY, "--format", "json", "--out", "elsewhere", "--no-figures", "--name", "tiny"
+    )
+    assert rc == 0, err
+    doc = json.loads(out)
+    assert doc["baseline"] == "status_quo"
+    assert doc["policies"] == ["status_quo", "strict_gatekeeping"]
+    assert doc["experiment"]["name"] == "tiny"
+    assert doc["output"] == "elsewhere"
+    rows = {(r["metric"], r["policy"]): r for r in doc["results"]}
+    row = rows[("specialist_visits_per_capita", "strict_gatekeeping")]
+    assert {"mean", "diff", "ci_low", "ci_high", "p_holm", "corr", "significant"} <= set(row)
+    assert rows[("qalys_per_capita", "status_quo")]["diff"] is None  # NaN -> null
+    assert (tmp_cwd / "elsewhere" / "runs.parquet").exists()
+    assert not list((tmp_cwd / "elsewhere").glob("*.png"))
+    assert not (tmp_cwd / "results").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--replicates", "1"], "'--replicates'"),
+        (["--years", "-1"], "'--years'"),
+        (["--policies", "status_quo,nope"], "nope"),
+        (["--baseline", "integrated", "--policies", "status_quo"], "'--baseline'"),
+        (["-o", "zone.population=-5"], "zone.population"),
+        (["-o", "policy.no_such_lever=1"], "no_such_lever"),
+        (["--scenario", "nope"], "scenario"),
+        (["missing.toml"], "missing.toml"),
+        (["--name", "a/b"], "'--name'"),
+        (["--workers", "0"], "'--workers'"),
+    ],
+)
+def test_bad_input_exits_2_in_one_line_and_writes_nothing(zonesim_main, tmp_cwd, args, needle):
+    rc, out, err = zonesim_main("compare", *TINY, *args)
+    assert rc == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("zonesim: error: ")
+    assert needle in err
+    assert list(tmp_cwd.iterdir()) == []
+
+
+def test_bad_experiment_file_names_the_key(zonesim_main, tmp_cwd):
+    (tmp_cwd / "study.toml").write_text("replicates = 4\npolicy = ['status_quo']\n")
+    rc, _out, err = zonesim_main("compare", "study.toml")
+    assert rc == 2
+    assert "study.toml" in err and "'policy'" in err and "did you mean 'policies'" in err
+    assert [p.name for p in tmp_cwd.iterdir()] == ["study.toml"]
+
+
+def test_experiment_file_and_options(zonesim_main, tmp_cwd):
+    (tmp_cwd / "study.toml").write_text(
+        'name = "study"\npolicies = ["status_quo", "information_point"]\nreplicates = 3\n'
+        "population = 5000\nyears = 0.1\nwarmup_days = 10\n"
+    )
+    rc, out, err = zonesim_main(
+        "compare", "study.toml", "--replicates", "2", "--no-figures", "--format", "json"
+    )
+    assert rc == 0, err
+    doc = json.loads(out)
+    assert doc["experiment"]["replicates"] == 2
+    assert doc["policies"] == ["status_quo", "information_point"]
+    assert (tmp_cwd / "results" / "study" / "runs.parquet").exists()
+
+
+def test_interrupt_while_saving_keeps_the_old_folder(zonesim_main, tmp_cwd, monkeypatch):
+    from zonesim.experiment import ComparisonResult
+
+    old = tmp_cwd / "results" / "default"
+    old.mkdir(parents=True)
+    (old / "runs.csv").write_text("the previous results\n")
+
+    def interrupted(self, out, *, figures):
+        (out / "runs.csv").write_text("half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ComparisonResult, "_write", interrupted)
+    rc, _out, _err = zonesim_main("compare", *TINY, "--workers", "1")
+    assert rc == 130
+    assert [p.name for p in (tmp_cwd / "results").iterdir()] == ["default"]
+    assert [p.name for p in old.iterdir()] == ["runs.csv"]
+    assert (old / "runs.csv").read_text() == "the previous results\n"
+
+
+def test_ctrl_c_during_the_runs_exits_130_and_writes_nothing(tmp_path):
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "zonesim",
+            "compare",
+            "-n",
+            "20000",
+            "--replicates",
+            "6",
+            "--years",
+            "2",
+            "--policies",
+            "status_quo,integrated",
+            "--workers",
+            "2",
+        ],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    time.sleep(4.0)  # imported, validated, runs under way (the whole job takes far longer)
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert out == ""
+    assert list(tmp_path.iterdir()) == []
