@@ -30,6 +30,9 @@ _EXPORTS = {
     "load_policy": "config",
     "ZonesimError": "errors",
     "ZonesimInputError": "errors",
+    "compare": "experiment",
+    "Experiment": "experiment",
+    "ComparisonResult": "experiment",
 }
 
 __all__ = [  # noqa: RUF022 - grouped as _EXPORTS
@@ -46,12 +49,16 @@ __all__ = [  # noqa: RUF022 - grouped as _EXPORTS
     "load_policy",
     "ZonesimError",
     "ZonesimInputError",
+    "compare",
+    "Experiment",
+    "ComparisonResult",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .agents import CareCouncil, InformalCaregiver, Patient, Provider
     from .config import Config, PolicyConfig, load_config, load_policy
     from .errors import ZonesimError, ZonesimInputError
+    from .experiment import ComparisonResult, Experiment, compare
     from .model import Region, ZoneModel
 
 
