@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -37,12 +38,14 @@ DAYS_PER_YEAR_AGE = 365.25  # ages use the calendar year (as the state's age ban
 
 def _check_range(name: str, value: Any, lo: float, hi: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ZonesimInputError(f"expected a number in [{lo:g}, {hi:g}]", source="<agent>",
-                                field=name, value=value)
+        raise ZonesimInputError(
+            f"expected a number in [{lo:g}, {hi:g}]", source="<agent>", field=name, value=value
+        )
     v = float(value)
     if not (lo <= v <= hi) or math.isnan(v):
-        raise ZonesimInputError(f"expected a number in [{lo:g}, {hi:g}]", source="<agent>",
-                                field=name, value=value)
+        raise ZonesimInputError(
+            f"expected a number in [{lo:g}, {hi:g}]", source="<agent>", field=name, value=value
+        )
     return v
 
 
@@ -112,11 +115,14 @@ class Patient(mesa.Agent):
 
     @need_level.setter
     def need_level(self, value: int) -> None:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not (
-            0 <= value <= 3
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or not (0 <= value <= 3)
         ):
-            raise ZonesimInputError("expected an integer 0..3", source="<agent>",
-                                    field="need_level", value=value)
+            raise ZonesimInputError(
+                "expected an integer 0..3", source="<agent>", field="need_level", value=value
+            )
         st = self.model.state
         i = self.index
         old = int(st.pat.need[i])
@@ -400,8 +406,9 @@ class CareCouncil(mesa.Agent):
         a = int(zrec["first_patient"][z])
         b = int(zrec["end_patient"][z])
         sit = st.pat.situation[a:b]
-        unresolved = np.count_nonzero(((st.pat.flags[a:b] & S.F_UNRESOLVED) != 0)
-                                      & (sit < S.DECEASED))
+        unresolved = np.count_nonzero(
+            ((st.pat.flags[a:b] & S.F_UNRESOLVED) != 0) & (sit < S.DECEASED)
+        )
         now = self._counters()
         cap = now["gp_capacity"] - self._last["gp_capacity"]
         demand = now["gp_demand"] - self._last["gp_demand"]
@@ -447,5 +454,8 @@ def warn_adaptive_unimplemented(policy_name: str) -> None:
         f"policy {policy_name!r} asks for an adaptive care council; its capacity moves are not "
         "implemented yet, so the council only records indicators",
         UserWarning,
-        stacklevel=3,
+        skip_file_prefixes=(
+            str(Path(__file__).resolve().parent),
+            str(Path(mesa.__file__).resolve().parent),
+        ),
     )

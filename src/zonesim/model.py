@@ -66,11 +66,16 @@ def resolve_seed(rng: Any) -> int:
     if isinstance(rng, np.random.Generator):
         return int(rng.integers(SEED_LIMIT))
     if isinstance(rng, bool) or not isinstance(rng, (int, np.integer)):
-        raise ZonesimInputError("expected an integer seed in [0, 2**63) or None",
-                                source="<argument>", field="rng", value=rng)
+        raise ZonesimInputError(
+            "expected an integer seed in [0, 2**63) or None",
+            source="<argument>",
+            field="rng",
+            value=rng,
+        )
     if not 0 <= int(rng) < SEED_LIMIT:
-        raise ZonesimInputError("expected an integer seed in [0, 2**63)", source="<argument>",
-                                field="rng", value=rng)
+        raise ZonesimInputError(
+            "expected an integer seed in [0, 2**63)", source="<argument>", field="rng", value=rng
+        )
     return int(rng)
 
 
@@ -78,20 +83,26 @@ def _apply_scenario(cfg: C.Config, scenario: str | Path) -> C.Config:
     """``cfg`` with the scenario (built-in name or TOML path) applied on top of its own."""
     spath = C._resolve_named("scenarios", scenario)
     data = C._read_toml(spath)
-    return C.from_dict(C.Config, {"scenario": data.get("scenario", data)}, source=str(spath),
-                       base=cfg)
+    return C.from_dict(
+        C.Config, {"scenario": data.get("scenario", data)}, source=str(spath), base=cfg
+    )
 
 
-def resolve_config(config: Any, scenario: str | Path | None = None,
-                   population: int | None = None) -> C.Config:
+def resolve_config(
+    config: Any, scenario: str | Path | None = None, population: int | None = None
+) -> C.Config:
     """A :class:`Config` from a Config, a TOML path or None, with scenario and population."""
     if config is None or isinstance(config, (str, Path)):
         cfg = C.load_config(config, scenario=scenario)
     elif isinstance(config, C.Config):
         cfg = config if scenario is None else _apply_scenario(config, scenario)
     else:
-        raise ZonesimInputError("expected a Config, a TOML path or None", source="<argument>",
-                                field="config", value=config)
+        raise ZonesimInputError(
+            "expected a Config, a TOML path or None",
+            source="<argument>",
+            field="config",
+            value=config,
+        )
     if population is not None:
         cfg = C.apply_overrides(cfg, {"zone.population": population})
     return cfg
@@ -101,9 +112,12 @@ def resolve_policies(policy: Any, n_zones: int) -> list[C.PolicyConfig]:
     """One :class:`PolicyConfig` per zone from one policy or a list of them."""
     if isinstance(policy, (list, tuple)):
         if len(policy) != n_zones:
-            raise ZonesimInputError(f"expected one policy per zone ({n_zones})",
-                                    source="<argument>", field="policy",
-                                    value=f"{len(policy)} policies")
+            raise ZonesimInputError(
+                f"expected one policy per zone ({n_zones})",
+                source="<argument>",
+                field="policy",
+                value=f"{len(policy)} policies",
+            )
         return [C.load_policy(p) for p in policy]
     pol = C.load_policy(policy)
     return [pol] * n_zones
@@ -133,8 +147,9 @@ class _Roster:
     def get(self, i: int):
         return self.agents[i] if 0 <= i < len(self.agents) else None
 
-    def sync(self, model: ZoneModel, lo: int, hi: int, live: np.ndarray,
-             key: np.ndarray | None = None) -> tuple[int, int]:
+    def sync(
+        self, model: ZoneModel, lo: int, hi: int, live: np.ndarray, key: np.ndarray | None = None
+    ) -> tuple[int, int]:
         has = self.has[lo:hi]
         gone = np.flatnonzero(has & ~live)
         new = np.flatnonzero(live & ~has)
@@ -184,7 +199,9 @@ class ZoneModel(mesa.Model):
     ----------
     state, layout, prm, tables: the arrays, the layout, the compiled parameters.
     config, policies (one per zone), policy (the first zone's), seed.
-    acc_start: copy of ``state.acc`` at time 0; snapshots: ``(day, acc copy)`` at each month end.
+    acc_start: copy of ``state.acc`` at the start of measurement (time 0, or the last
+        :meth:`reset_measurement`); measure_start_day: the kernel day it was taken.
+    snapshots: ``(day, acc copy)`` at each month end of the measurement window.
     councils: one :class:`CareCouncil` per zone.
     timings: seconds spent building the state, compiling, creating agents.
     """
@@ -206,16 +223,23 @@ class ZoneModel(mesa.Model):
         self.config: C.Config = resolve_config(config, scenario, population)
         n_zones = 1 if zones is None else len(zones)
         if n_zones < 1:
-            raise ZonesimInputError("expected at least one zone", source="<argument>",
-                                    field="zones", value=zones)
+            raise ZonesimInputError(
+                "expected at least one zone", source="<argument>", field="zones", value=zones
+            )
         self.policies: list[C.PolicyConfig] = resolve_policies(policy, n_zones)
         if years is None:
             years = self.config.scenario.years
-        if isinstance(years, bool) or not isinstance(years, (int, float)) or not (
-            math.isfinite(years) and years > 0
+        if (
+            isinstance(years, bool)
+            or not isinstance(years, (int, float))
+            or not (math.isfinite(years) and years > 0)
         ):
-            raise ZonesimInputError("expected a positive number of years", source="<argument>",
-                                    field="years", value=years)
+            raise ZonesimInputError(
+                "expected a positive number of years",
+                source="<argument>",
+                field="years",
+                value=years,
+            )
         self.years_planned = float(years)
 
         # numba-heavy modules: imported here so that `import zonesim` stays light
@@ -226,8 +250,9 @@ class ZoneModel(mesa.Model):
         self._simulate = simulate
         self.timings: dict[str, float] = {}
         t0 = _time.perf_counter()
-        self.state, self.layout = build_state(self.config, self.policies, seed, zones=zones,
-                                              years=self.years_planned)
+        self.state, self.layout = build_state(
+            self.config, self.policies, seed, zones=zones, years=self.years_planned
+        )
         t1 = _time.perf_counter()
         self.prm, self.tables = compile_params(self.config, self.policies, self.state)
         t2 = _time.perf_counter()
@@ -260,8 +285,9 @@ class ZoneModel(mesa.Model):
         for name in dict.fromkeys(p.name for p in self.policies if p.adaptive_council):
             warn_adaptive_unimplemented(name)
 
-        self._month = 1
-        self.schedule_event(self._month_end, at=float(month_end_day(1)), priority=Priority.HIGH)
+        self.measure_start_day = self.day0
+        self._month_event = None
+        self._schedule_months(0)
 
     # --- views ------------------------------------------------------------------------------
 
@@ -303,14 +329,24 @@ class ZoneModel(mesa.Model):
         if isinstance(zone, str):
             names = self.zone_names
             if zone not in names:
-                raise ZonesimInputError(f"expected one of: {', '.join(names)}",
-                                        source="<argument>", field="zone", value=zone)
+                raise ZonesimInputError(
+                    f"expected one of: {', '.join(names)}",
+                    source="<argument>",
+                    field="zone",
+                    value=zone,
+                )
             return names.index(zone)
-        if isinstance(zone, bool) or not isinstance(zone, (int, np.integer)) or not (
-            0 <= zone < self.n_zones
+        if (
+            isinstance(zone, bool)
+            or not isinstance(zone, (int, np.integer))
+            or not (0 <= zone < self.n_zones)
         ):
-            raise ZonesimInputError(f"expected a zone index 0..{self.n_zones - 1} or a name",
-                                    source="<argument>", field="zone", value=zone)
+            raise ZonesimInputError(
+                f"expected a zone index 0..{self.n_zones - 1} or a name",
+                source="<argument>",
+                field="zone",
+                value=zone,
+            )
         return int(zone)
 
     # --- results ----------------------------------------------------------------------------
@@ -334,27 +370,44 @@ class ZoneModel(mesa.Model):
             return metrics.timeseries(self)
         return metrics.timeseries(self, zone=self.zone_index(zone))
 
-    def reset_measurement(self):
+    def reset_measurement(self) -> None:
+        """Start a new measurement window now (e.g. after a warm-up).
+
+        The scorecard and time series then count from the current kernel day
+        (``measure_start_day``): ``acc_start`` becomes a copy of the accumulators, the snapshots
+        are cleared and month ends are counted again from this day (month ``m`` of the window
+        ends ``month_end_day(m)`` days after it).
+        """
         self.acc_start = self.state.acc.copy()
         self.measure_start_day = int(self.state.day[0])
         self.snapshots = []
+        self._schedule_months(self.measure_start_day - self.day0)
 
     # --- time -------------------------------------------------------------------------------
 
     def run_years(self, years: float) -> None:
         """Run for ``years`` years of 365 days."""
-        if isinstance(years, bool) or not isinstance(years, (int, float)) or not (
-            math.isfinite(years) and years > 0
+        if (
+            isinstance(years, bool)
+            or not isinstance(years, (int, float))
+            or not (math.isfinite(years) and years > 0)
         ):
-            raise ZonesimInputError("expected a positive number of years", source="<argument>",
-                                    field="years", value=years)
+            raise ZonesimInputError(
+                "expected a positive number of years",
+                source="<argument>",
+                field="years",
+                value=years,
+            )
         self.run_for(round(years * DAYS_PER_YEAR))
 
     def _advance_time(self, until: float) -> None:
         """Mesa's time advance, with the kernel brought up to each event's time first."""
         if until <= self.time:
-            warnings.warn(f"end time {until} is not after the current time {self.time}",
-                          RuntimeWarning, stacklevel=3)
+            warnings.warn(
+                f"end time {until} is not after the current time {self.time}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
             return
         events = self._event_list
         while True:
@@ -380,18 +433,32 @@ class ZoneModel(mesa.Model):
             return
         self._simulate(self.state, self.prm, self.tables, self.seed, n)
         if int(self.state.day[0]) != target:  # pragma: no cover - a kernel contract violation
-            raise RuntimeError(f"kernel advanced to day {int(self.state.day[0])}, "
-                               f"expected {target}")
+            raise RuntimeError(
+                f"kernel advanced to day {int(self.state.day[0])}, expected {target}"
+            )
         if not self._daily_step:
             self.steps = target - self.day0
         self._sync_agents()
         self._check_overflow()
 
+    def _schedule_months(self, base: int) -> None:
+        """Month-end snapshots at ``base + month_end_day(m)`` (model time), m = 1, 2, ..."""
+        if self._month_event is not None:
+            self._month_event.cancel()
+        self._month_base = base
+        self._month = 1
+        self._month_event = self.schedule_event(
+            self._month_end, at=float(base + month_end_day(1)), priority=Priority.HIGH
+        )
+
     def _month_end(self) -> None:
         self.snapshots.append((int(self.state.day[0]), self.state.acc.copy()))
         self._month += 1
-        self.schedule_event(self._month_end, at=float(month_end_day(self._month)),
-                            priority=Priority.HIGH)
+        self._month_event = self.schedule_event(
+            self._month_end,
+            at=float(self._month_base + month_end_day(self._month)),
+            priority=Priority.HIGH,
+        )
 
     # --- agents -----------------------------------------------------------------------------
 
@@ -402,13 +469,13 @@ class ZoneModel(mesa.Model):
             a = int(zr["first_patient"][z])
             b = max(int(zr["next_free"][z]), int(self._pat_hi[z]))
             self._pat_hi[z] = b
-            self._patients.sync(self, a, b, st.pat.situation[a:b] < S.DECEASED,
-                                st.pat.birth_day[a:b])
+            self._patients.sync(
+                self, a, b, st.pat.situation[a:b] < S.DECEASED, st.pat.birth_day[a:b]
+            )
             a = int(zr["first_caregiver"][z])
             b = max(int(zr["next_free_caregiver"][z]), int(self._cg_hi[z]))
             self._cg_hi[z] = b
-            self._caregivers.sync(self, a, b, st.cg.state[a:b] != S.CG_DECEASED,
-                                  st.cg.patient[a:b])
+            self._caregivers.sync(self, a, b, st.cg.state[a:b] != S.CG_DECEASED, st.cg.patient[a:b])
             a = int(zr["first_provider"][z])
             b = int(zr["end_provider"][z])
             self._providers.sync(self, a, b, st.prov.state[a:b] <= S.PV_SICK)
@@ -421,16 +488,27 @@ class ZoneModel(mesa.Model):
                 self._overflow_seen[key] = total
                 if key not in self._warned:
                     self._warned.add(key)
-                    warnings.warn(message.format(n=int(total), years=self.years_planned),
-                                  RuntimeWarning, stacklevel=4)
+                    warnings.warn(
+                        message.format(n=int(total), years=self.years_planned),
+                        RuntimeWarning,
+                        skip_file_prefixes=_INTERNAL_DIRS,
+                    )
 
 
+# Accumulators that count something the state had no room for: the model warns (once per
+# model and kind) when one grows, with the count so far.
 _OVERFLOW_WARNINGS = {
-    "entrants_skipped": "{n} entrants found no free slot: the population was laid out for "
-                        "{years:g} years; build the model with a longer years= horizon",
-    "queue_overflow": "{n} GP queue requests were dropped because a practice queue was full",
-    "list_overflow": "{n} patients did not fit on a full specialist, hospital or episode list",
+    "entrants_skipped": "{n} entrants found no free patient slot so far (the population was "
+    "laid out for {years:g} years; a longer years= horizon leaves more "
+    "free slots)",
+    "queue_overflow": "{n} routine GP requests so far were dropped because a practice's queue "
+    "was full",
+    "list_overflow": "{n} patients so far did not fit on a full specialist, hospital or "
+    "episode list",
 }
+
+# Warnings point at the first frame outside zonesim and mesa (the user's call).
+_INTERNAL_DIRS = (str(Path(__file__).resolve().parent), str(Path(mesa.__file__).resolve().parent))
 
 
 class Region(ZoneModel):
@@ -451,5 +529,6 @@ class Region(ZoneModel):
         scenario: str | Path | None = None,
         years: float | None = None,
     ) -> None:
-        super().__init__(config, policy=policy, rng=rng, scenario=scenario, zones=zones,
-                         years=years)
+        super().__init__(
+            config, policy=policy, rng=rng, scenario=scenario, zones=zones, years=years
+        )

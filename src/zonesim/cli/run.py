@@ -16,21 +16,48 @@ def register(subparsers) -> None:
         "run",
         help="simulate a zone under one policy and print its scorecard",
         description="Simulate a zone under one policy and print the Quadruple Aim and equity "
-                    "scorecard. Overrides (-o) starting with 'policy.' set policy levers, "
-                    "the others configuration values.",
+        "scorecard. Overrides (-o) starting with 'policy.' set policy levers, "
+        "the others configuration values.",
     )
     add_config_options(p)
-    p.add_argument("--policy", "-p", metavar="NAME|FILE", default="status_quo",
-                   help="policy preset (see `zonesim policies`) or a policy TOML "
-                        "(default: status_quo)")
-    p.add_argument("--population", "-n", type=int, metavar="N", default=None,
-                   help="inhabitants of the zone (overrides zone.population)")
-    p.add_argument("--years", "-y", type=float, metavar="Y", default=None,
-                   help="horizon in years (default: the scenario's)")
-    p.add_argument("--seed", "-s", type=int, metavar="S", default=None,
-                   help="random seed (default: a fresh one, shown in the table's header)")
-    p.add_argument("--format", "-f", choices=["table", "json"], default="table",
-                   help="output format (default: table)")
+    p.add_argument(
+        "--policy",
+        "-p",
+        metavar="NAME|FILE",
+        default="status_quo",
+        help="policy preset (see `zonesim policies`) or a policy TOML (default: status_quo)",
+    )
+    p.add_argument(
+        "--population",
+        "-n",
+        type=int,
+        metavar="N",
+        default=None,
+        help="inhabitants of the zone (overrides zone.population)",
+    )
+    p.add_argument(
+        "--years",
+        "-y",
+        type=float,
+        metavar="Y",
+        default=None,
+        help="horizon in years (default: the scenario's)",
+    )
+    p.add_argument(
+        "--seed",
+        "-s",
+        type=int,
+        metavar="S",
+        default=None,
+        help="random seed (default: a fresh one, shown in the table's header)",
+    )
+    p.add_argument(
+        "--format",
+        "-f",
+        choices=["table", "json"],
+        default="table",
+        help="output format (default: table)",
+    )
     p.set_defaults(func=run)
 
 
@@ -53,14 +80,15 @@ def run(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy, policy_ov)
     years = config.scenario.years if args.years is None else args.years
     if not (math.isfinite(years) and years > 0):
-        raise ZonesimInputError("expected a positive number of years", source="<argument>",
-                                field="--years", value=years)
+        raise ZonesimInputError(
+            "expected a positive number of years", source="<argument>", field="--years", value=years
+        )
     if args.seed is not None and args.seed < 0:
-        raise ZonesimInputError("expected a seed >= 0", source="<argument>", field="--seed",
-                                value=args.seed)
+        raise ZonesimInputError(
+            "expected a seed >= 0", source="<argument>", field="--seed", value=args.seed
+        )
 
-    model = ZoneModel(config, policy=policy, population=args.population, rng=args.seed,
-                      years=years)
+    model = ZoneModel(config, policy=policy, population=args.population, rng=args.seed, years=years)
     days = round(years * DAYS_PER_YEAR)
     if years > 1:
         _run_with_progress(model, days, month_end_day)
@@ -72,9 +100,11 @@ def run(args: argparse.Namespace) -> int:
         json.dump(_jsonable(card), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        header = (f"zone: {', '.join(model.zone_names)}  policy: {policy.name}  "
-                  f"inhabitants: {model.config.zone.population:,}  years: {years:g}  "
-                  f"seed: {model.seed}")
+        header = (
+            f"zone: {', '.join(model.zone_names)}  policy: {policy.name}  "
+            f"inhabitants: {model.config.zone.population:,}  years: {years:g}  "
+            f"seed: {model.seed}"
+        )
         sys.stdout.write(header + "\n\n" + format_table(card))
     return 0
 
@@ -88,8 +118,14 @@ def _run_with_progress(model, days: int, month_end_day) -> None:
         months.append(month_end_day(m))
         m += 1
     months.append(days)
-    with tqdm(total=len(months), unit="month", desc="simulating", file=sys.stderr,
-              disable=not sys.stderr.isatty(), leave=False) as bar:
+    with tqdm(
+        total=len(months),
+        unit="month",
+        desc="simulating",
+        file=sys.stderr,
+        disable=not sys.stderr.isatty(),
+        leave=False,
+    ) as bar:
         for end in months:
             model.run_until(end)
             bar.update(1)
@@ -104,8 +140,10 @@ def _json_value(v):
 
 def _jsonable(card: dict) -> dict:
     """Sections as plain dicts; NaN and infinities (not JSON) become null."""
-    return {section: {k: _json_value(v) for k, v in metrics.items()}
-            for section, metrics in card.items()}
+    return {
+        section: {k: _json_value(v) for k, v in metrics.items()}
+        for section, metrics in card.items()
+    }
 
 
 def format_value(v) -> str:
