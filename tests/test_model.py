@@ -202,14 +202,20 @@ def test_import_zonesim_is_light():
 def test_cli_run_json(capsys):
     from zonesim.cli import main
 
-    rc = main(
-        ["run", "--population", str(POP), "--years", "0.2", "--seed", "1", "--format", "json"]
-    )
-    out = capsys.readouterr().out
+    argv = ["run", "--population", str(POP), "--years", "0.2", "--seed", "1", "--format", "json"]
+    rc = main([*argv, "--policy", "integrated"])
+    captured = capsys.readouterr()
     assert rc == 0
-    card = json.loads(out)
+    card = json.loads(captured.out)
     assert SECTIONS <= set(card)
     assert all(isinstance(v, (float, int)) or v is None for s in card.values() for v in s.values())
+    # warnings reach the user as single lines, not as Python warning tracebacks
+    warning_lines = captured.err.splitlines()
+    assert warning_lines and all(ln.startswith("zonesim: warning: ") for ln in warning_lines)
+    assert any("adaptive care council" in ln for ln in warning_lines)
+    # the same seed prints the same scorecard
+    assert main([*argv, "--policy", "integrated"]) == 0
+    assert json.loads(capsys.readouterr().out) == card
 
 
 def test_cli_run_table_and_errors(capsys):

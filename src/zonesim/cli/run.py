@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import sys
+import warnings
 
 from ..errors import ZonesimInputError
 from . import add_config_options
@@ -88,13 +89,20 @@ def run(args: argparse.Namespace) -> int:
             "expected a seed >= 0", source="<argument>", field="--seed", value=args.seed
         )
 
-    model = ZoneModel(config, policy=policy, population=args.population, rng=args.seed, years=years)
-    days = round(years * DAYS_PER_YEAR)
-    if years > 1:
-        _run_with_progress(model, days, month_end_day)
-    else:
-        model.run_for(days)
-    card = model.scorecard()
+    # The model's warnings (capacity overflows, levers not built yet) become one line each.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = ZoneModel(
+            config, policy=policy, population=args.population, rng=args.seed, years=years
+        )
+        days = round(years * DAYS_PER_YEAR)
+        if years > 1:
+            _run_with_progress(model, days, month_end_day)
+        else:
+            model.run_for(days)
+        card = model.scorecard()
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        print(f"zonesim: warning: {message}", file=sys.stderr)
 
     if args.format == "json":
         json.dump(_jsonable(card), sys.stdout, indent=2)
