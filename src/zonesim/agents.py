@@ -18,8 +18,6 @@ cycle.
 from __future__ import annotations
 
 import math
-import warnings
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -374,6 +372,7 @@ class CareCouncil(mesa.Agent):
         self.zone_index = zone
         self.policy = model.policies[zone]
         self.indicators: list[dict[str, float]] = []
+        self.decisions: list[dict] = []  # an adaptive council's moves (zonesim.governance)
         self._last = self._counters()
         cycle = int(self.policy.council_cycle_days)
         self._generator = model.schedule_recurring(
@@ -435,27 +434,14 @@ class CareCouncil(mesa.Agent):
     def decide(self, indicators: dict[str, float]) -> None:
         """The council's response to this cycle's indicators.
 
-        A non-adaptive council (``policy.adaptive_council = false``) only watches: it does
-        nothing here. The adaptive behaviour of MODEL.md process 10 (forecasting demand per
-        municipality, moving flexible case-manager and pooled-specialist hours to where they are
-        needed, within the budget envelope) is NOT implemented yet: an adaptive council also
-        does nothing, and the model warns once at construction that this is so. Implement it
-        here, acting on ``self.model.state`` (provider FTE / capacity of zone
-        ``self.zone_index``) so the kernel sees it from the next day on.
+        A non-adaptive council (``policy.adaptive_council = false``) only watches. An adaptive
+        one forecasts switch moments per municipality and moves flexible capacity (case-manager
+        and pooled-specialist hours) to where the pressure is, at equal cost, re-attaching
+        practice-attached case managers: see :mod:`zonesim.governance`. Its decisions are
+        appended to :attr:`decisions`.
         """
         if not self.policy.adaptive_council:
             return
-        # Adaptive capacity moves: not implemented yet (see the docstring); no fake behaviour.
-        return
+        from .governance import adapt
 
-
-def warn_adaptive_unimplemented(policy_name: str) -> None:
-    warnings.warn(
-        f"policy {policy_name!r} asks for an adaptive care council; its capacity moves are not "
-        "implemented yet, so the council only records indicators",
-        UserWarning,
-        skip_file_prefixes=(
-            str(Path(__file__).resolve().parent),
-            str(Path(mesa.__file__).resolve().parent),
-        ),
-    )
+        adapt(self)

@@ -37,7 +37,6 @@ from .agents import (
     InformalCaregiver,
     Patient,
     Provider,
-    warn_adaptive_unimplemented,
 )
 from .core import state as S
 from .errors import ZonesimInputError
@@ -241,6 +240,7 @@ class ZoneModel(mesa.Model):
                 value=years,
             )
         self.years_planned = float(years)
+        self.policies = self._enforce_budgets(zones)
 
         # numba-heavy modules: imported here so that `import zonesim` stays light
         from .core.day import simulate
@@ -282,12 +282,20 @@ class ZoneModel(mesa.Model):
         self.timings["agents"] = _time.perf_counter() - t3
 
         self.councils = [CareCouncil(self, z) for z in range(n_zones)]
-        for name in dict.fromkeys(p.name for p in self.policies if p.adaptive_council):
-            warn_adaptive_unimplemented(name)
 
         self.measure_start_day = self.day0
         self._month_event = None
         self._schedule_months(0)
+
+    def _enforce_budgets(self, zones) -> list[C.PolicyConfig]:
+        """Each zone's policy within its budget envelope (refused or scaled, as it asks)."""
+        from .policies import apply_budget
+
+        if zones is None:
+            sizes = [self.config.zone.population]
+        else:
+            sizes = [sum(m.population for m in z.municipalities) for z in zones]
+        return [apply_budget(p, self.config, n) for p, n in zip(self.policies, sizes, strict=True)]
 
     # --- views ------------------------------------------------------------------------------
 
@@ -484,6 +492,12 @@ class ZoneModel(mesa.Model):
         acc = self.state.acc
         for key, message in _OVERFLOW_WARNINGS.items():
             total = float(acc[key].sum())
+            if key == "queue_overflow":
+                # A solo practice whose only GP is on sick leave fills its queue: modelled
+                # behaviour. Warn only when it is more than 1% of GP contacts.
+                contacts = float(acc["gp_contacts"].sum())
+                if total <= 0.01 * max(contacts, 1.0):
+                    continue
             if total > self._overflow_seen[key]:
                 self._overflow_seen[key] = total
                 if key not in self._warned:
