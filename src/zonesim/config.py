@@ -169,9 +169,10 @@ class ZoneConfig:
     population: int = P(
         110_000,
         "inhabitants",
-        "Inhabitants of the zone (design range 75,000-125,000).",
+        "Inhabitants of the zone (design range 75,000-125,000; at most a million: larger "
+        "areas are regions of several zones).",
         lo=1,
-        hi=10_000_000,
+        hi=1_000_000,
         source=SRC_ZONES,
     )
     n_municipalities: int = P(
