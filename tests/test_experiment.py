@@ -392,12 +392,21 @@ def test_bad_inputs_found_before_anything_runs(tmp_path):
 def test_paths_in_a_file_are_relative_to_it(tmp_path):
     (tmp_path / "zone.toml").write_text("[zone]\npopulation = 5000\n")
     (tmp_path / "mine.toml").write_text('name = "mine"\ngatekeeping = "strict"\n')
-    path = write(tmp_path, "config = 'zone.toml'\npolicies = ['status_quo', 'mine.toml']\n")
+    path = write(
+        tmp_path,
+        "config = 'zone.toml'\npolicies = ['status_quo', 'mine.toml']\nbaseline = 'mine.toml'\n",
+    )
     exp = load_experiment(path)
     plan = exp.resolve()
     assert plan.config.zone.population == 5000
-    assert plan.labels == ["status_quo", "mine"]
+    assert plan.labels == ["mine", "status_quo"]  # the baseline first, labelled by its name
+    assert plan.baseline == "mine"
     assert plan.policies["mine"].gatekeeping == "strict"
+    # what a result writes as experiment.toml loads again, from anywhere
+    again = tmp_path / "elsewhere" / "experiment.toml"
+    again.parent.mkdir()
+    again.write_text(toml_dumps(exp.to_dict()))
+    assert load_experiment(again).resolve().labels == ["mine", "status_quo"]
 
 
 def test_policy_overrides_apply_to_every_policy():
