@@ -148,25 +148,29 @@ def test_interrupt_while_saving_keeps_the_old_folder(zonesim_main, tmp_cwd, monk
     assert (old / "runs.csv").read_text() == "the previous results\n"
 
 
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as fh:
+            kids += [int(k) for k in fh.read().split()]
+    return kids
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(") ", 1)[1].startswith("Z")  # a zombie has ended
+    except OSError:
+        return True
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs Linux /proc")
 def test_ctrl_c_during_the_runs_exits_130_and_writes_nothing(tmp_path):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    argv = ["compare", "-n", "20000", "--replicates", "6", "--years", "2"]
+    argv += ["--policies", "status_quo,integrated", "--workers", "2"]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "zonesim",
-            "compare",
-            "-n",
-            "20000",
-            "--replicates",
-            "6",
-            "--years",
-            "2",
-            "--policies",
-            "status_quo,integrated",
-            "--workers",
-            "2",
-        ],
+        [sys.executable, "-m", "zonesim", *argv],
         cwd=tmp_path,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -174,11 +178,30 @@ def test_ctrl_c_during_the_runs_exits_130_and_writes_nothing(tmp_path):
         text=True,
         env=env,
     )
-    time.sleep(4.0)  # imported, validated, runs under way (the whole job takes far longer)
+    # wait until the worker processes run (imported, validated, runs under way)
+    deadline = time.monotonic() + 120
+    while not _children(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert proc.poll() is None, proc.communicate()
+    time.sleep(1.0)
+    workers = _children(proc.pid)
+    assert workers
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert out == ""
     assert list(tmp_path.iterdir()) == []
+    deadline = time.monotonic() + 10
+    while not all(_gone(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(_gone(pid) for pid in workers)  # the workers were stopped too
+
+
+def test_unwritable_output_folder_is_an_input_error(zonesim_main, tmp_cwd):
+    (tmp_cwd / "file").write_text("")
+    rc, _, err = zonesim_main("compare", *TINY, "--out", "file")
+    assert rc == 2 and "'--out'" in err
+    rc, _, err = zonesim_main("compare", *TINY, "--out", "file/sub")
+    assert rc == 2 and "'--out'" in err
+    assert [p.name for p in tmp_cwd.iterdir()] == ["file"]

@@ -116,19 +116,12 @@ def build_experiment(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import ZonesimInputError
     from ..experiment import run_plan
 
     exp = build_experiment(args)
     plan = exp.resolve()  # everything loaded and checked: nothing runs or is written before
     out = Path(args.out) if args.out else Path("results") / exp.name
-    if out.exists() and not out.is_dir():
-        raise ZonesimInputError(
-            "expected a folder (or nothing) there",
-            source="<argument>",
-            field="--out",
-            value=str(out),
-        )
+    _check_output(out)
     interactive = sys.stderr.isatty() and not args.quiet
     if interactive:
         print(
@@ -154,3 +147,23 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _check_output(out: Path) -> None:
+    """The output folder can be written (checked before the runs, creating nothing)."""
+    import os
+
+    from ..errors import ZonesimInputError
+
+    def bad(expected: str) -> ZonesimInputError:
+        return ZonesimInputError(expected, source="<argument>", field="--out", value=str(out))
+
+    if out.exists() and not out.is_dir():
+        raise bad("expected a folder (or nothing) there")
+    parent = out.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise bad(f"expected a folder path, but {parent} is a file")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise bad(f"cannot write into {parent}")
