@@ -350,6 +350,7 @@ def test_default_experiment_is_the_main_job(repo_root):
         ("replicates = 1", "replicates", "1"),
         ("replicates = 'four'", "replicates", "'four'"),
         ("years = 0", "years", "0"),
+        ("years = 0.001", "years", "0.001"),
         ("seed = -1", "seed", "-1"),
         ("policies = []", "policies", "[]"),
         ("policies = ['a', 'a']", "policies", None),

@@ -231,8 +231,8 @@ def _validate_field(name: str, value: Any, where: dict) -> Any:
         return value
     if name == "years":
         value = _check_type(value, "float", where)
-        if not 0 < value <= 100:
-            raise ZonesimInputError("expected a number of years > 0 and <= 100", **where)
+        if not 1 / DAYS_PER_YEAR <= value <= 100:
+            raise ZonesimInputError("expected a number of years from 1/365 (a day) to 100", **where)
         return value
     if name == "warmup_days":
         value = _check_type(value, "int", where)
