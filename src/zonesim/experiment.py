@@ -482,10 +482,10 @@ def run_replicate(
 
 
 def _run_task(task: tuple) -> tuple:
-    """Worker side of :func:`compare`: one run, its warnings recorded (not printed)."""
+    """Worker side of :func:`compare`: one run, its warnings recorded (not printed) under the
+    filters the worker has (inherited from the caller where processes fork)."""
     key, config, policy, seed, years, warmup_days = task
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
         card, ts = run_replicate(config, policy, seed, years, warmup_days)
     seen = []
     for w in caught:

@@ -129,8 +129,7 @@ def run(args: argparse.Namespace) -> int:
             f"= {plan.n_runs} runs on {plan.workers} worker(s)",
             file=sys.stderr,
         )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings.catch_warnings(record=True) as caught:  # the default filters still apply
         result = run_plan(plan, progress=interactive)
     for w in caught:  # one line each, not Python's two-line format pointing into zonesim
         print(f"zonesim compare: warning: {w.message}", file=sys.stderr)
