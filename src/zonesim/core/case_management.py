@@ -78,6 +78,7 @@ def case_manager_allocation(st, p, z, day):
                 break
             i = st.cmq_pid[z, best]
             acc.cm_allocations += 1.0
+            acc.cm_wait_days += day - st.cmq_day[z, best]  # the wait of those allocated
             pat.case_manager[i] = cm
             prov.caseload[cm] += 1
             pat.flags[i] &= 255 ^ F_CM_WAITING

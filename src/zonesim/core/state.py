@@ -284,7 +284,7 @@ ACC_DTYPE = np.dtype(
         ("switch_hist", np.float64, (N_GROUPS, HIST_DAYS)),
         ("switch_to_cm", np.float64),  # episodes referred to case management
         ("cm_allocations", np.float64),
-        ("cm_wait_days", np.float64),
+        ("cm_wait_days", np.float64),  # summed over allocations: days from request to CM
         ("case_managed_days", np.float64),
         ("reports", np.float64),  # reports to the information and reporting point
         ("caregiver_days", np.float64),

@@ -202,8 +202,6 @@ def switch_moments(st, p, z, day, key):
                     acc.switch_to_cm += 1.0
                 else:
                     acc.list_overflow += 1.0
-        if pat.flags[i] & F_CM_WAITING:
-            acc.cm_wait_days += 1.0
         k = pat.practice[i]
         rate = p.team_hours_day[st.prac.kind[k]]
         if pat.flags[i] & F_CARE_PLAN:
