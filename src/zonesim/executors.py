@@ -42,6 +42,7 @@ __all__ = [
     "ExecutorSpec",
     "SequentialExecutor",
     "available_cores",
+    "check_choice",
     "load_profile",
     "open_executor",
     "resolve_executor",
@@ -281,11 +282,15 @@ def _local_keys() -> set[str] | None:
     import inspect
 
     try:
-        from distributed import LocalCluster
+        from distributed import LocalCluster, Nanny, Worker
     except ImportError:
         return None
-    keys = set(inspect.signature(LocalCluster.__init__).parameters)
-    return keys - {"self", "n_workers", "loop", "asynchronous", "start"}
+    keys: set[str] = set()
+    for fn in (LocalCluster.__init__, Nanny.__init__, Worker.__init__):  # + worker keywords
+        for name, p in inspect.signature(fn).parameters.items():
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+                keys.add(name)
+    return keys - {"self", "n_workers", "loop", "asynchronous", "start", "scheduler_ip"}
 
 
 def _check_cluster_keys(cluster: Mapping[str, Any], src: str, allowed: set[str] | None) -> None:
@@ -298,6 +303,22 @@ def _check_cluster_keys(cluster: Mapping[str, Any], src: str, allowed: set[str] 
             match = difflib.get_close_matches(key, sorted(allowed), n=1)
             hint = f" (did you mean '{match[0]}'?)" if match else ""
             raise _bad(f"unknown cluster setting{hint}", src, f"cluster.{key}", None, False)
+
+
+def check_choice(value: str, source: str, key: str = "executor.kind") -> None:
+    """Check an executor choice without importing Dask: a kind, a scheduler address, or an
+    existing profile (name or path)."""
+    if value in KINDS or "://" in value or _ADDRESS_RE.match(value):
+        return
+    path = _profile_path(value)
+    if path is None or not path.exists():
+        raise _bad(
+            "unknown executor; expected sequential, local, slurm, a scheduler address "
+            f"(tcp://host:port), a profile file or one of: {', '.join(_profile_names())}",
+            source,
+            key,
+            value,
+        )
 
 
 def resolve_executor(

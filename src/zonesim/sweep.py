@@ -643,6 +643,16 @@ def _parse_executor(data: Any, source: str, base_dir: Path | None) -> dict[str, 
             if not isinstance(v, str) or not v:
                 raise _err("expected a string", source, f"executor.{k}", v)
             out[k] = v
+    from .executors import check_choice
+
+    if "kind" in out:
+        kind = out["kind"]
+        if kind != "address":
+            if base_dir is not None and kind.endswith(".toml") and not Path(kind).is_absolute():
+                out["kind"] = kind = str(base_dir / kind)
+            check_choice(kind, source, "executor.kind")
+        elif "address" not in out:
+            raise _err("expected an address = 'tcp://host:port'", source, "executor.address")
     if "site" in out and base_dir is not None:
         p = Path(out["site"])
         if (p.suffix == ".toml" or "/" in out["site"]) and not p.is_absolute():
@@ -1709,6 +1719,8 @@ def _drive(folder, todo, handle, retries, report, progress, on_result) -> None:
             fut.cancel()
         raise
     finally:
+        postfix()
+        bar.refresh()  # the final counts, even where tqdm skipped the last redraws
         bar.close()
 
 
