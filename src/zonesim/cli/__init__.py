@@ -14,7 +14,7 @@ import sys
 from ..errors import ResourceError, ZonesimInputError
 
 # Sub-commands in the order ``zonesim --help`` lists them.
-COMMANDS = ["run", "compare", "sweep", "analyse", "calibrate", "zones", "policies"]
+COMMANDS = ["run", "compare", "sweep", "analyse", "calibrate", "dashboard", "zones", "policies"]
 
 
 class _Parser(argparse.ArgumentParser):
