@@ -517,8 +517,6 @@ def test_page_sessions_are_isolated(engine_warm, small_config, kernel_context):
 def test_cli_help_and_bad_input(zonesim_main, tmp_path):
     import zonesim.cli as cli
 
-    if "dashboard" not in cli.COMMANDS:
-        cli.COMMANDS.append("dashboard")  # until the registration lands
     rc, out, _ = zonesim_main("dashboard", "--help")
     assert rc == 0 and "127.0.0.1" in out and "--config" in out
     parser = cli.build_parser()
@@ -544,14 +542,10 @@ def test_cli_serves_the_page_on_localhost(tmp_path, repo_root):
     config = tmp_path / "small.toml"
     config.write_text(SMALL_ZONE)
     port = _free_port()
-    code = (
-        "import sys, zonesim.cli as c; "
-        "c.COMMANDS += [] if 'dashboard' in c.COMMANDS else ['dashboard']; "
-        "sys.exit(c.main(sys.argv[1:]))"
-    )
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    argv = ["dashboard", "--port", str(port), "--config", str(config)]
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, "dashboard", "--port", str(port), "--config", str(config)],
+        [sys.executable, "-m", "zonesim", *argv],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
