@@ -309,6 +309,26 @@ def build_side(settings: Settings, policy: C.PolicyConfig) -> Side:
     return Side(model=model, policy=policy)
 
 
+def _step_two(first: Side, second: Side) -> None:
+    """One month of two models, the second in a helper thread."""
+    failure: list[BaseException] = []
+
+    def other() -> None:
+        try:
+            second.step_month()
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+
+    helper = threading.Thread(target=other, name="zonesim-dashboard-step", daemon=True)
+    helper.start()
+    try:
+        first.step_month()
+    finally:
+        helper.join()
+    if failure:
+        raise failure[0]
+
+
 class Pair:
     """Baseline and alternative on the same zone and seed (common random numbers)."""
 
@@ -328,11 +348,21 @@ class Pair:
     def month(self) -> int:
         return min(s.month for s in self.sides.values())
 
-    def step(self, months: int = 1) -> None:
-        """Advance both models ``months`` months (one after the other, month by month)."""
+    def step(self, months: int = 1, *, parallel: bool = True) -> None:
+        """Advance both models ``months`` months, month by month.
+
+        With ``parallel`` the alternative steps in a second thread while this one steps the
+        baseline: the two models share nothing, so once the engine's kernel releases the GIL
+        (numba ``nogil=True``) a month of both costs a month of one on two cores; while it
+        holds the GIL the threads simply take turns.
+        """
         for _ in range(months):
-            for side in self.sides.values():
-                side.step_month()
+            sides = list(self.sides.values())
+            if parallel and len(sides) == 2:
+                _step_two(*sides)
+            else:
+                for side in sides:
+                    side.step_month()
 
     def view(self, version: int = 0) -> View:
         return make_view(self, version)
@@ -772,8 +802,11 @@ class Controller:
             with self._cond:
                 if self._closed or self._rebuild_all or self._rebuild_sides:
                     return  # superseded: the next request starts over
-            for side in new.values():
-                side.step_month()
+            if len(new) == 2:
+                _step_two(*new.values())
+            else:
+                for side in new.values():
+                    side.step_month()
             self._publish(
                 busy=True,
                 phase=f"bringing the {names} to month {goal}: month {m + 1}",
