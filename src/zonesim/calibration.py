@@ -75,7 +75,7 @@ def calibrate(
     from .metrics import flatten
     from .model import ZoneModel
 
-    model = ZoneModel(config, policy="status_quo", rng=seed, population=population)
+    model = ZoneModel(config, policy="status_quo", rng=seed, population=population, agents=False)
     model.run_for(WARMUP_DAYS)
     model.reset_measurement()
     model.run_for(round(years * 365))

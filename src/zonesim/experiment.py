@@ -459,6 +459,7 @@ def run_replicate(
         population=population,
         rng=seed,
         years=years + warmup_days / DAYS_PER_YEAR,
+        agents=False,  # the scorecard reads the arrays; no Mesa agents needed
     )
     if warmup_days > 0:
         model.run_for(warmup_days)

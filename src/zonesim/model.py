@@ -190,6 +190,9 @@ class ZoneModel(mesa.Model):
     scenario: a built-in scenario name (``baseline``, ``care_paradox``) or a scenario TOML,
         applied on top of the configuration's scenario.
     zones: :class:`zonesim.geography.Zone` objects to simulate together (see :class:`Region`).
+    agents: create the Mesa agents (Patient, InformalCaregiver, Provider); ``False`` runs
+        headless (experiments and sweeps read only the arrays and the scorecard), which saves
+        the agent bookkeeping. Care councils exist either way.
     years: the horizon the population is laid out for (free slots for entrants, the renewal
         path); default ``config.scenario.years``. Running longer works until free slots run out
         (the model then warns).
@@ -215,10 +218,12 @@ class ZoneModel(mesa.Model):
         scenario: str | Path | None = None,
         zones: list | None = None,
         years: float | None = None,
+        agents: bool = True,
     ) -> None:
         seed = resolve_seed(rng)
         super().__init__(rng=seed)
         self.seed: int = seed
+        self.with_agents = bool(agents)
         self.config: C.Config = resolve_config(config, scenario, population)
         n_zones = 1 if zones is None else len(zones)
         if n_zones < 1:
@@ -471,6 +476,8 @@ class ZoneModel(mesa.Model):
     # --- agents -----------------------------------------------------------------------------
 
     def _sync_agents(self) -> None:
+        if not self.with_agents:
+            return
         st = self.state
         zr = st.zone
         for z in range(st.n_zones):
@@ -542,7 +549,14 @@ class Region(ZoneModel):
         rng: int | None = None,
         scenario: str | Path | None = None,
         years: float | None = None,
+        agents: bool = True,
     ) -> None:
         super().__init__(
-            config, policy=policy, rng=rng, scenario=scenario, zones=zones, years=years
+            config,
+            policy=policy,
+            rng=rng,
+            scenario=scenario,
+            zones=zones,
+            years=years,
+            agents=agents,
         )

@@ -9,7 +9,10 @@ path). Otherwise the same uniform, scaled, picks the event.
 
 Common random numbers: the exogenous events (fall, need progression, acute deterioration) come
 first in the order and their probabilities do not depend on the policy, so a patient alive under
-two policies meets them on the same days under both.
+two policies meets them on the same days under both. Demand that no policy changes comes next,
+then demand the information point changes, and last the events whose probability depends on the
+care situation (death, admissions), which any policy may change: a policy shifts the fewest
+draws that way.
 """
 
 from __future__ import annotations
@@ -73,10 +76,22 @@ def event_probabilities(p, sit, band, need, lit, ses, prop, out):
         out[EV_NEED_PROGRESSION] = 0.0
     out[EV_ACUTE] = p.acute_rate[need]
     if sit == IN_HOSPITAL:
-        out[EV_DEATH] = p.in_hospital_death
-        for k in range(EV_ADMISSION, N_EVENTS):
+        # In hospital only the exogenous events and in-hospital death can happen.
+        for k in range(EV_CHRONIC_FOLLOWUP, N_EVENTS):
             out[k] = 0.0
+        out[EV_DEATH] = p.in_hospital_death
     else:
+        # Demand no policy changes.
+        out[EV_CHRONIC_FOLLOWUP] = p.followup_rate[need]
+        out[EV_PHYSIO] = p.physio_rate[need]
+        out[EV_PSYCHOLOGY] = p.psychology_rate[need]
+        out[EV_SOCIAL_WORK] = p.social_rate[need]
+        # Care seeking (process 4): the information point narrows the literacy gap.
+        routine = p.limited_routine if lit else 1.0
+        out[EV_GP_ROUTINE] = p.gp_rate[need] * p.propensity[prop] * routine
+        out[EV_SPECIALIST_DIRECT] = p.direct_specialist_rate[need] * routine
+        out[EV_EMERGENCY] = p.emergency_rate[need] * (p.limited_emergency if lit else 1.0)
+        # Last: what depends on the care situation, which any policy may change.
         m = p.mortality_band[band] * p.mortality_need[need]
         if ses:
             m *= p.mortality_preferential
@@ -90,14 +105,6 @@ def event_probabilities(p, sit, band, need, lit, ses, prop, out):
         elif sit == CASE_MANAGED:
             a *= p.avoidable_case_managed
         out[EV_AVOIDABLE_ADMISSION] = a
-        routine = p.limited_routine if lit else 1.0
-        out[EV_GP_ROUTINE] = p.gp_rate[need] * p.propensity[prop] * routine
-        out[EV_CHRONIC_FOLLOWUP] = p.followup_rate[need]
-        out[EV_SPECIALIST_DIRECT] = p.direct_specialist_rate[need] * routine
-        out[EV_EMERGENCY] = p.emergency_rate[need] * (p.limited_emergency if lit else 1.0)
-        out[EV_PHYSIO] = p.physio_rate[need]
-        out[EV_PSYCHOLOGY] = p.psychology_rate[need]
-        out[EV_SOCIAL_WORK] = p.social_rate[need]
     total = 0.0
     for k in range(N_EVENTS):
         total += out[k]

@@ -148,35 +148,85 @@ def urgent_gp_contact(st, p, z, i, day, key):
 
 
 @njit(cache=True)
+def _serve_queue(st, p, z, k, day, key, room, strain):
+    """Serve practice k's routine queue, oldest first, for at most ``room`` contacts given by
+    GPs of mean strain ``strain``; return how many were served."""
+    prac = st.prac
+    pat = st.pat
+    served = 0
+    mask = prac.queue_cap[k] - 1
+    base = prac.queue_start[k]
+    while prac.queue_len[k] > 0 and served + 1 <= room:
+        pos = base + (prac.queue_head[k] & mask)
+        i = st.queue_pid[pos]
+        d = st.queue_day[pos]
+        prac.queue_head[k] = (prac.queue_head[k] + 1) & mask
+        prac.queue_len[k] -= 1
+        if i < 0:
+            continue
+        pat.flags[i] &= 255 ^ F_GP_WAITING
+        if pat.situation[i] >= IN_HOSPITAL:
+            continue
+        gp_contact(st, p, z, i, day, key, day - d, False, strain)
+        served += 1
+    return served
+
+
+@njit(cache=True)
 def gatekeeper(st, p, z, day, key):
-    """Serve every practice's routine queue of zone z for one day; book GP workload."""
+    """Serve every practice's routine queue of zone z for one day; book GP workload.
+
+    Each practice first serves its own queue within its capacity (plus bounded overtime). A
+    practice with no GP available today (sick leave, a departure not yet replaced) is then
+    covered by the zone's other practices, from their spare capacity: its patients are seen,
+    but not by their usual GP.
+    """
     prac = st.prac
     pat = st.pat
     prov = st.prov
     acc = st.acc[z]
     zr = st.zone[z]
     hours = p.session_hours[GP]
-    for k in range(zr.first_practice, zr.end_practice):
+    lo = zr.first_practice
+    n = zr.end_practice - lo
+    caps = np.zeros(n)
+    strains = np.zeros(n)
+    ftes = np.zeros(n)
+    limits = np.zeros(n)
+    used = np.zeros(n)
+    for c in range(n):
+        k = lo + c
         cap, strain, fte = _practice_capacity(st, p, k)
-        load = np.float64(prac.load_today[k])
-        limit = cap * (1.0 + p.max_overtime) - load
-        served = 0
-        mask = prac.queue_cap[k] - 1
-        base = prac.queue_start[k]
-        while prac.queue_len[k] > 0 and served + 1 <= limit:
-            pos = base + (prac.queue_head[k] & mask)
-            i = st.queue_pid[pos]
-            d = st.queue_day[pos]
-            prac.queue_head[k] = (prac.queue_head[k] + 1) & mask
-            prac.queue_len[k] -= 1
-            if i < 0:
-                continue
-            pat.flags[i] &= 255 ^ F_GP_WAITING
-            if pat.situation[i] >= IN_HOSPITAL:
-                continue
-            gp_contact(st, p, z, i, day, key, day - d, False, strain)
-            served += 1
-        total = load + served
+        caps[c] = cap
+        strains[c] = strain
+        ftes[c] = fte
+        limits[c] = cap * (1.0 + p.max_overtime)
+        used[c] = np.float64(prac.load_today[k])
+        used[c] += _serve_queue(st, p, z, k, day, key, limits[c] - used[c], strain)
+    # Cover for practices without an available GP.
+    for c in range(n):
+        k = lo + c
+        if caps[c] > 0.0:
+            continue
+        while prac.queue_len[k] > 0:
+            best = -1
+            best_spare = 1.0
+            for b in range(n):
+                spare = limits[b] - used[b]
+                if spare >= best_spare and caps[b] > 0.0:
+                    best = b
+                    best_spare = spare
+            if best < 0:
+                break
+            got = _serve_queue(st, p, z, k, day, key, limits[best] - used[best], strains[best])
+            used[best] += got
+            if got == 0:
+                break
+    for c in range(n):
+        k = lo + c
+        cap = caps[c]
+        total = used[c]
+        fte = ftes[c]
         zr.demand_hours[GP] += total * hours
         acc.capacity_hours[GP] += cap * hours
         acc.worked_hours[GP] += total * hours
@@ -191,8 +241,9 @@ def gatekeeper(st, p, z, day, key):
                 prov.overtime_hours[j] += np.float32(over * share)
         prac.load_today[k] = 0.0
         # Those still waiting: unmet need past the threshold; some go to the emergency room.
-        n = prac.queue_len[k]
-        for t in range(n):
+        mask = prac.queue_cap[k] - 1
+        base = prac.queue_start[k]
+        for t in range(prac.queue_len[k]):
             pos = base + ((prac.queue_head[k] + t) & mask)
             i = st.queue_pid[pos]
             if i < 0:

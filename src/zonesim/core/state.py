@@ -92,36 +92,38 @@ RULE_CODES = {"none": 0, "fcfs": 1, "highest_need": 2, "equity_weighted": 3}
 NEVER = np.int16(-32768)  # "no such day" in int16 day fields
 HIST_DAYS = 731  # switch-to-equilibrium histogram: days 0..729, last bin = 730 or more
 
-# Event kinds drawn from the one daily uniform (order matters for common random numbers:
-# exogenous, policy-independent events come first; see core/events.py).
+# Event kinds drawn from the one daily uniform. The order matters for common random numbers
+# (see core/events.py): exogenous events first, then demand that no policy changes, then demand
+# that the information point changes, and last the events whose probability depends on the care
+# situation (which any policy may change), so a policy shifts as few draws as possible.
 EV_FALL = 0
 EV_NEED_PROGRESSION = 1
 EV_ACUTE = 2
-EV_DEATH = 3
-EV_ADMISSION = 4
-EV_AVOIDABLE_ADMISSION = 5
-EV_GP_ROUTINE = 6
-EV_CHRONIC_FOLLOWUP = 7
+EV_CHRONIC_FOLLOWUP = 3
+EV_PHYSIO = 4
+EV_PSYCHOLOGY = 5
+EV_SOCIAL_WORK = 6
+EV_GP_ROUTINE = 7
 EV_SPECIALIST_DIRECT = 8
 EV_EMERGENCY = 9
-EV_PHYSIO = 10
-EV_PSYCHOLOGY = 11
-EV_SOCIAL_WORK = 12
+EV_DEATH = 10
+EV_ADMISSION = 11
+EV_AVOIDABLE_ADMISSION = 12
 N_EVENTS = 13
 EVENT_NAMES = (
     "fall",
     "need_progression",
     "acute_deterioration",
-    "death",
-    "admission",
-    "avoidable_admission",
-    "gp_routine",
     "chronic_followup",
-    "specialist_direct",
-    "emergency",
     "physio",
     "psychology",
     "social_work",
+    "gp_routine",
+    "specialist_direct",
+    "emergency",
+    "death",
+    "admission",
+    "avoidable_admission",
 )
 
 # Hazard table dimensions: situation class x age band x need x literacy x ses x propensity
