@@ -58,7 +58,7 @@ def simulate_day(st, prm, thr, day, key, probs):
         _end_of_day(st, z)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # releases the GIL: two models can run in two threads
 def _simulate(st, prm, thr, seed, n_days):
     key = seed_key(seed)
     probs = np.zeros(N_EVENTS)
