@@ -19,6 +19,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "calibration.md"
+# What the calibration run depends on (local changes elsewhere, e.g. the dashboard, do not
+# make the page's commit hash misleading).
+MODEL_PATHS = (
+    "src/zonesim/core",
+    "src/zonesim/config.py",
+    "src/zonesim/calibration.py",
+    "src/zonesim/metrics.py",
+    "src/zonesim/model.py",
+    "src/zonesim/agents.py",
+    "src/zonesim/governance.py",
+    "src/zonesim/population.py",
+    "src/zonesim/policies.py",
+    "src/zonesim/geography.py",
+    "src/zonesim/cli/calibrate.py",
+    "configs",
+)
 
 
 def git_commit() -> str:
@@ -31,13 +47,13 @@ def git_commit() -> str:
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", "src", "configs"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", *MODEL_PATHS],
             cwd=ROOT,
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
-        return out + (" with local changes to src/ or configs/" if dirty else "")
+        return out + (" with local changes to the model's code or configs" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
