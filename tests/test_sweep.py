@@ -299,7 +299,17 @@ def test_sequential_sweep_stores_one_file_per_run_with_provenance(tmp_path, tiny
     assert len(seen) == 16 and all(s["status"] == "done" and s["committed"] for s in seen)
     assert all(
         set(s)
-        <= {"run", "attempt", "worker", "committed", "skipped", "status", "seconds", "warnings"}
+        <= {
+            "run",
+            "attempt",
+            "worker",
+            "committed",
+            "skipped",
+            "status",
+            "seconds",
+            "total_seconds",
+            "warnings",
+        }
         for s in seen
     )  # a summary, not the results
     meta = json.loads(pq.read_schema(files[0]).metadata[b"zonesim"])

@@ -432,10 +432,14 @@ def _need_dask(what: str):
 
 
 def warm_up() -> None:
-    """Load (or compile) the numba kernels in this process: a tiny simulation of 200
-    inhabitants for 2 days. Later runs in the process then start at full speed."""
+    """Get this process ready for runs: load (or compile) the numba kernels with a tiny
+    simulation (200 inhabitants, 2 days) and import what storing a run needs (pyarrow, the
+    sweep module). Later runs in the process then start at full speed."""
     import warnings
 
+    import pyarrow.parquet  # noqa: F401 - imported once here, not in the first run
+
+    from . import sweep  # noqa: F401
     from .experiment import run_replicate
 
     with warnings.catch_warnings():

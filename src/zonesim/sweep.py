@@ -857,9 +857,13 @@ def _hash(obj: Any, n: int = 32) -> str:
     return hashlib.sha256(_canonical(obj).encode()).hexdigest()[:n]
 
 
+def parameters_digest(config_dict: dict, policy_dict: dict) -> str:
+    """SHA-256 of the resolved configuration and policy (what a design point sets)."""
+    return _hash({"config": config_dict, "policy": policy_dict}, 64)
+
+
 def run_identity(
-    config_dict: dict,
-    policy_dict: dict,
+    digest: str,
     label: str,
     seed: int,
     replicate: int,
@@ -867,11 +871,11 @@ def run_identity(
     warmup_days: int,
     timeseries: bool,
 ) -> dict[str, Any]:
-    """What a run's name hashes: everything that determines its result file."""
+    """What a run's name hashes: everything that determines its result file (``digest``:
+    :func:`parameters_digest` of the resolved configuration and policy)."""
     return {
         "schema": RESULTS_SCHEMA_VERSION,
-        "config": config_dict,
-        "policy": policy_dict,
+        "parameters": digest,
         "label": label,
         "seed": int(seed),
         "replicate": int(replicate),
@@ -981,11 +985,10 @@ def resolve_study(study: Study | str | Path | Mapping[str, Any]) -> SweepPlan:
         values = tuple(zip(keys, row, strict=True))
         for label, pol in resolved.items():
             pol_dict = to_dict(pol)
-            config_hash = _hash({"config": cfg_dict, "policy": pol_dict}, 16)
+            digest = parameters_digest(cfg_dict, pol_dict)
+            config_hash = digest[:16]
             for r, seed in enumerate(seeds):
-                ident = run_identity(
-                    cfg_dict, pol_dict, label, seed, r, s.years, s.warmup_days, s.timeseries
-                )
+                ident = run_identity(digest, label, seed, r, s.years, s.warmup_days, s.timeseries)
                 run = _hash(ident)
                 if run not in tasks:
                     tasks[run] = RunTask(
@@ -1104,9 +1107,10 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _commit(tmp: Path, final: Path) -> bool:
-    """Move a complete temporary file into place unless the final file exists: True when this
-    call put it there. A hard link is atomic and refuses an existing target (also on NFS);
-    where links are not supported, fall back to an atomic rename."""
+    """Move a complete (fsynced) temporary file into place unless the final file exists: True
+    when this call put it there. A hard link is atomic and refuses an existing target (also on
+    NFS); where links are not supported, fall back to an atomic rename. The folder is not
+    fsynced: a link lost to a power cut only means the run is done again."""
     try:
         os.link(tmp, final)
     except FileExistsError:
@@ -1117,10 +1121,8 @@ def _commit(tmp: Path, final: Path) -> bool:
             tmp.unlink(missing_ok=True)
             return False
         os.replace(tmp, final)
-        _fsync_dir(final.parent)
         return True
     tmp.unlink(missing_ok=True)
-    _fsync_dir(final.parent)
     return True
 
 
@@ -1238,8 +1240,8 @@ def execute_run(task: RunTask) -> dict[str, Any]:
 
     Returns a small summary (never the results): run, status (``done`` or ``failed``),
     committed (this execution put the file in place), skipped (the file was already there),
-    seconds, worker, attempt, and error/traceback when it failed. Exceptions of the run are
-    caught and reported, not raised.
+    seconds (the simulation), total_seconds (also storing it), worker, attempt, and
+    error/traceback when it failed. Exceptions of the run are caught and reported, not raised.
     """
     folder = Path(task.folder)
     final = folder / RUNS / f"{task.run}.parquet"
@@ -1253,13 +1255,14 @@ def execute_run(task: RunTask) -> dict[str, Any]:
     if final.exists():
         _log_event(folder, task.run, "skip", attempt=task.attempt)
         return {**summary, "status": "done", "skipped": True, "seconds": 0.0}
-    _log_event(folder, task.run, "start", attempt=task.attempt)
     t0 = time.perf_counter()
+    _log_event(folder, task.run, "start", attempt=task.attempt)
+    t_sim = time.perf_counter()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             card, ts = _simulate(task)
-        seconds = time.perf_counter() - t0
+        seconds = time.perf_counter() - t_sim
         messages = list(dict.fromkeys(str(w.message) for w in caught))
         table = _result_table(task, card, ts, seconds, messages)
         committed = _write_parquet_atomic(table, final)
@@ -1277,6 +1280,7 @@ def execute_run(task: RunTask) -> dict[str, Any]:
         "status": "done",
         "committed": committed,
         "seconds": seconds,
+        "total_seconds": time.perf_counter() - t0,
         "warnings": len(messages),
     }
 
