@@ -31,7 +31,10 @@ pytest.importorskip("distributed")
 
 from zonesim.sweep import load_results, read_attempts, resolve_study, sweep
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"),
+]
 
 # Runs of about 0.1-0.3 s once the kernels are loaded: a kill lands mid-sweep and mid-run.
 STUDY = """
@@ -158,7 +161,8 @@ def test_a_worker_killed_mid_sweep_still_completes_every_run_exactly_once(tmp_pa
         report = sweep(
             path, executor=cluster.scheduler_address, out=folder, on_result=kill_after_some
         )
-        assert set(client.run(os.getpid).values()) - worker_pids  # the nanny started a new one
+        client.wait_for_workers(2, timeout=120)  # the nanny starts a new worker process
+        assert set(client.run(os.getpid).values()) - worker_pids
     assert killed and not _alive(killed[0])
     assert report.complete and report.failed == 0 and report.total == 40
     events = check_exactly_once(folder, runs)
