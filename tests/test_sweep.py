@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -439,6 +440,18 @@ def test_compaction_keeps_results_status_and_resume(tmp_path, tiny):
     assert compact(out)["runs"] == 24
     assert len(load_results(out)) == 24
     assert set(committed(out).values()) == {1}
+
+
+def test_resuming_with_other_code_warns(tmp_path, tiny):
+    out = tmp_path / "out"
+    sweep(tiny, out=out)
+    lock = json.loads((out / "study.lock").read_text())
+    (out / "study.lock").write_text(json.dumps({**lock, "git_commit": "0ld"}))
+    with pytest.warns(RuntimeWarning, match="git commit 0ld"):
+        sweep(tiny, out=out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sweep(tiny, out=out)  # the same code: no warning
 
 
 def test_a_changed_design_keeps_old_files_but_loads_only_its_own(tmp_path, tiny):

@@ -1292,6 +1292,7 @@ class _StudyLock:
     def __init__(self, folder: Path) -> None:
         self.path = folder / LOCK_FILE
         self.fd: int | None = None
+        self.previous: dict[str, Any] = {}
 
     def acquire(self, info: dict[str, Any], *, what: str = "sweep") -> None:
         try:
@@ -1318,6 +1319,7 @@ class _StudyLock:
                 ) from None
             except OSError:  # pragma: no cover - a filesystem without flock: go on unlocked
                 pass
+        self.previous = _read_lock(self.path)  # the last driver's provenance
         os.ftruncate(fd, 0)
         os.write(fd, (json.dumps({**info, "command": what}, indent=2) + "\n").encode())
         os.fsync(fd)
@@ -1510,7 +1512,7 @@ class SweepReport:
             f"{self.done}/{self.total} runs done ({self.already_done} before, {self.executed} "
             f"now), {self.failed} failed, {self.missing} missing; {self.wall_s:.1f} s"
             + (f", {rate:.0f} runs/min" if rate else "")
-            + f" on {self.executor}"
+            + (f" on {self.executor}" if self.attempts else ", nothing to run")
         )
 
 
@@ -1599,6 +1601,7 @@ def _run_plan(plan, folder, spec, given, client, workers, progress, on_result) -
     }
     lock.acquire(info)
     try:
+        _warn_if_other_code(lock.previous, info, folder)
         _clean_temporaries(folder)
         _write_manifest(folder, plan)
         done = _done_runs(folder) & set(plan.tasks)
@@ -1643,6 +1646,24 @@ def _run_plan(plan, folder, spec, given, client, workers, progress, on_result) -
         return report
     finally:
         lock.release()
+
+
+def _warn_if_other_code(previous: dict[str, Any], now: dict[str, Any], folder: Path) -> None:
+    """Resuming with another zonesim version or commit mixes results of two codes in one study
+    (run names hash the inputs, not the code): say so."""
+    if previous.get("command") != "sweep":
+        return
+    for key, what in (("zonesim_version", "version"), ("git_commit", "git commit")):
+        old, new = previous.get(key), now.get(key)
+        if old and new and old != new:
+            warnings.warn(
+                f"the runs already in {folder} were made by zonesim {what} {old}, this sweep "
+                f"runs {new}: the study will mix results of both (load_results(..., "
+                "provenance=True) tells them apart; a new --out keeps them apart)",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            return
 
 
 def _drive(folder, todo, handle, retries, report, progress, on_result) -> None:

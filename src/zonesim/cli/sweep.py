@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 
 
@@ -178,13 +179,17 @@ def run(args: argparse.Namespace) -> int:
     interactive = (sys.stderr.isatty() or args.progress) and not args.quiet
     if interactive:
         print(f"zonesim sweep: {spec.describe()}", file=sys.stderr)
-    report = S.sweep(
-        study,
-        executor=spec,
-        out=args.out,
-        retries=args.retries,
-        progress=interactive,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        report = S.sweep(
+            study,
+            executor=spec,
+            out=args.out,
+            retries=args.retries,
+            progress=interactive,
+        )
+    for w in caught:  # one line each
+        print(f"zonesim sweep: warning: {w.message}", file=sys.stderr)
     doc = {
         "folder": str(report.folder),
         "total": report.total,
