@@ -182,6 +182,21 @@ def test_zones_from_csv_partitions_or_uses_the_zone_column(tmp_path):
         st.zones_from_csv(bad)
 
 
+def test_a_zone_from_a_csv_runs(engine_warm, tmp_path):
+    path = tmp_path / "zone.csv"
+    path.write_text("id,name,population,zone\n1,Alpha,1800,Z\n2,Beta,700,Z\n3,Gamma,500,Z\n")
+    (zone,) = st.zones_from_csv(path)
+    s = st.make_settings(st.load_base_config(None), zone=zone, seed=2, years=1)
+    pair = st.Pair.build(s, st.preset_policy("status_quo"), st.preset_policy("integrated"))
+    pair.step(1)
+    view = pair.view(1)
+    assert view.zone_name == "Z" and view.population == 3000
+    assert [r["municipality"] for r in view.municipalities] == ["Alpha", "Beta", "Gamma"]
+    assert [r["inhabitants"] for r in view.municipalities] == pytest.approx(
+        [1800, 700, 500], abs=20
+    )
+
+
 def test_uploaded_csv_errors_name_the_upload_not_the_temp_file():
     from zonesim.dashboard import app
 
@@ -530,6 +545,21 @@ def test_cli_help_and_bad_input(zonesim_main, tmp_path):
     assert rc == 2 and "zone.population" in err and len(err.strip().splitlines()) == 1
     rc, _, err = zonesim_main("dashboard", "--config", tmp_path / "missing.toml")
     assert rc == 2 and "not found" in err
+
+
+def test_cli_says_how_to_install_the_dashboard(zonesim_main, monkeypatch):
+    import importlib.util
+
+    from zonesim.cli import dashboard as cli_dashboard
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        cli_dashboard.importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "solara" else real(name, *a),
+    )
+    rc, _, err = zonesim_main("dashboard")
+    assert rc == 2 and "pip install 'zonesim[dashboard]'" in err
 
 
 def _free_port() -> int:

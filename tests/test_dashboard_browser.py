@@ -200,6 +200,11 @@ def test_page_loads_and_every_chart_has_content(dashboard, open_page, tmp_path):
     assert float(row["alternative"].replace(",", "")) > 0
     open_panel(page, "aims")
     chart_png(page, "aims")
+    with page.expect_download() as download:
+        page.locator(".zonesim-chart-aims").get_by_text("Download PNG").click()
+    assert download.value.suggested_filename == "zonesim_aims_month12.png"
+    data = Path(download.value.path()).read_bytes()
+    assert data.startswith(b"\x89PNG") and not charts.is_blank(data)
     shot = tmp_path / "dashboard.png"
     page.set_viewport_size({"width": 1400, "height": 1620})  # the whole page, from the top
     page.evaluate("() => document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
