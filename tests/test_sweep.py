@@ -75,10 +75,10 @@ def committed(folder: Path) -> dict[str, int]:
 def test_shipped_sobol_study_is_valid_and_has_about_200_runs(repo_root):
     plan = resolve_study(repo_root / "experiments" / "sobol_small.toml")
     s = plan.study
-    assert s.design.method == "sobol" and len(s.design.parameters) == 4
+    assert s.design.method == "sobol" and len(s.design.parameters) == 5
     assert s.executor["kind"] == "local"
-    assert plan.n_runs == 32 * (4 + 2) == 192
-    assert len(plan.points) == 192
+    assert plan.n_runs == 32 * (5 + 2) == 224
+    assert len(plan.points) == 224
     keys = s.design.keys
     assert "policy.case_manager_fte_per_100k" in keys
     for p in s.design.parameters:  # every point within its bounds
