@@ -54,6 +54,11 @@ class ResourceError(ZonesimError):
     """A run refused up front because it would not fit (memory, disk)."""
 
 
-def _short_repr(value: object, limit: int = 60) -> str:
+def _short_repr(value: object, limit: int = 80) -> str:
+    """``repr(value)``, long ones cut in the middle: both ends stay (a path keeps its file
+    name, a list its last items)."""
     text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    if len(text) <= limit:
+        return text
+    head = (limit - 3) // 2
+    return text[:head] + "..." + text[len(text) - (limit - 3 - head) :]

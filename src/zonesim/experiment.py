@@ -26,6 +26,7 @@ engine reuses.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -380,6 +381,20 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+@contextlib.contextmanager
+def _named_by(exp: Experiment, key: str):
+    """An unknown name (a scenario, a policy) read from an experiment file names that file and
+    its key, not ``<argument>``."""
+    try:
+        yield
+    except ZonesimInputError as exc:
+        if exc.source != "<argument>" or str(exp.source).startswith("<"):
+            raise
+        raise ZonesimInputError(
+            exc.expected, source=exp.source, field=key, value=exc.value
+        ) from None
+
+
 def _resolve(exp: Experiment) -> Plan:
     from .config import PolicyConfig, apply_overrides, load_config, load_policy, parse_override
     from .policies import apply_budget, preset_names
@@ -389,14 +404,21 @@ def _resolve(exp: Experiment) -> Plan:
     for text in exp.overrides:
         key, _ = parse_override(text)
         (policy_ov if key.startswith("policy.") else config_ov).append(text)
-    config = load_config(exp.config, config_ov, scenario=exp.scenario)
+    with _named_by(exp, "scenario"):
+        config = load_config(exp.config, config_ov, scenario=exp.scenario)
     if exp.population is not None:
-        config = apply_overrides(config, {"zone.population": exp.population})
+        try:
+            config = apply_overrides(config, {"zone.population": exp.population})
+        except ZonesimInputError as exc:  # name the experiment's key, not an override
+            raise ZonesimInputError(
+                exc.expected, source=exp.source, field="population", value=exp.population
+            ) from None
     presets = set(preset_names())
     policies: dict[str, PolicyConfig] = {}
     baseline_label = None
     for entry in exp.policies:
-        pol = load_policy(entry, policy_ov)
+        with _named_by(exp, "policies"):
+            pol = load_policy(entry, policy_ov)
         label = entry if entry in presets else pol.name
         if label in policies:
             raise ZonesimInputError(

@@ -83,6 +83,12 @@ __all__ = [
 # MODEL.md section 6 (departementzorg.be; Statbel 2020 as compiled in shared/data).
 ZONE_MIN = 75_000
 ZONE_MAX = 125_000
+# No municipality has more inhabitants than this: a larger number in a table is a typo (and
+# would overflow the 64-bit sums of a zoning).
+MUNICIPALITY_MAX = 100_000_000
+# The most inhabitants one simulated zone may have (``zone.population``'s bound): larger areas
+# are regions of several zones.
+SIMULATED_ZONE_MAX = 1_000_000
 OFFICIAL_MIN = 60_000
 FLANDERS_MUNICIPALITIES = 300
 FLANDERS_POPULATION = 6_629_143
@@ -352,7 +358,7 @@ def load_municipalities(path: str | Path) -> list[Municipality]:
 
 
 def _parse_population(text: str, where: dict) -> int:
-    expected = "expected a whole number of inhabitants >= 0"
+    expected = f"expected a whole number of inhabitants from 0 to {MUNICIPALITY_MAX:,}"
     if not text:
         raise ZonesimInputError(f"empty population; {expected}", **where)
     try:
@@ -365,7 +371,7 @@ def _parse_population(text: str, where: dict) -> int:
         if not math.isfinite(f) or not f.is_integer():
             raise ZonesimInputError(expected, **where) from None
         value = int(f)
-    if value < 0:
+    if not 0 <= value <= MUNICIPALITY_MAX:
         raise ZonesimInputError(expected, **where)
     return value
 
@@ -1247,6 +1253,15 @@ def zone_from_config(zone_cfg: ZoneConfig, *, base_dir: str | Path | None = None
     if zone.population == 0:
         raise ZonesimInputError(
             "the zone has no inhabitants; expected a zone with people in it",
+            source=str(path),
+            field="zone.zone_id",
+            value=zone.name,
+        )
+    if zone.population > SIMULATED_ZONE_MAX:
+        raise ZonesimInputError(
+            f"the zone has {zone.population:,} inhabitants; expected at most "
+            f"{SIMULATED_ZONE_MAX:,} in one simulated zone (simulate a larger area as a "
+            "Region of several zones)",
             source=str(path),
             field="zone.zone_id",
             value=zone.name,

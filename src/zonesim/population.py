@@ -357,7 +357,15 @@ def _check_inputs(config, policies, seed, zones, years):
         src = Path(str(config.source))
         if src.is_file():
             base_dir = src.parent
-        zones = [geography.zone_from_config(config.zone, base_dir=base_dir)]
+        try:
+            zones = [geography.zone_from_config(config.zone, base_dir=base_dir)]
+        except ZonesimInputError as exc:
+            if exc.source is not None:
+                raise
+            # name the configuration the zone came from
+            raise ZonesimInputError(
+                exc.expected, source=str(config.source), field=exc.field, value=exc.value
+            ) from None
     zones = list(zones)
     if not zones:
         raise ZonesimInputError(

@@ -930,7 +930,12 @@ def resolve_study(study: Study | str | Path | Mapping[str, Any]) -> SweepPlan:
     with _named_by_study(s, "scenario"):
         base = load_config(s.config, config_ov, scenario=s.scenario)
     if s.population is not None:
-        base = apply_overrides(base, {"zone.population": s.population})
+        try:
+            base = apply_overrides(base, {"zone.population": s.population})
+        except ZonesimInputError as exc:  # name the study's key, not an override
+            raise ZonesimInputError(
+                exc.expected, source=s.source, field="population", value=s.population
+            ) from None
     presets = set(preset_names())
     policies: dict[str, Any] = {}
     for entry in s.policies:
