@@ -1,0 +1,1 @@
+"""zonesim's speed and memory benchmarks: ``python -m benchmarks`` (see benchmarks/README.md)."""
