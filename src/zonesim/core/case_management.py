@@ -21,7 +21,7 @@ from .state import (
 )
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _priority(st, p, i, queued_day):
     """Larger is served first; ties go to the longest waiting."""
     pat = st.pat
@@ -36,7 +36,7 @@ def _priority(st, p, i, queued_day):
     return score * 100000.0 - queued_day
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def case_manager_allocation(st, p, z, day):
     """Match waiting requests of zone z with case managers who have room in their caseload."""
     zr = st.zone[z]

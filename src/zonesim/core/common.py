@@ -25,7 +25,7 @@ def zone_of(st, i):
     return np.int64(st.prac.zone[st.pat.practice[i]])
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def target_utility(pat, p, i):
     """Health utility implied by need level and care situation (MODEL.md section 2)."""
     if pat.situation[i] == IN_HOSPITAL:
@@ -36,7 +36,7 @@ def target_utility(pat, p, i):
     return max(0.0, min(1.0, u))
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def refresh_utility(st, p, z, i):
     """Set patient i's utility from its state and keep the zone's utility sums exact."""
     pat = st.pat

@@ -4,6 +4,13 @@
 call. It is a pure function of (state, parameters, seed, days): the same inputs give the same
 bits, whatever else runs. Governance (process 10) acts between calls, from Python (the care
 council in zonesim.model).
+
+Speed: every kernel that allocates nothing is compiled with ``_nrt=False`` (no reference
+counting). The state is one tuple of ~70 arrays; with numba's reference counting on, each call of
+a process kernel (one per slow-path event) increfed and decrefed every array it touched, which
+cost about 1-2 microseconds per call, more than the work. The kernels that allocate scratch
+arrays (``gatekeeper``, ``workforce``, ``simulate_day`` which calls them, ``_simulate``) keep it:
+numba compiles a callee under its caller's setting unless the callee sets its own.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from .workforce import start_of_day, workforce
 RECOUNT_EVERY = 30  # days between exact recounts of the zone aggregates
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _end_of_day(st, z):
     """Daily accumulators: person-days and QALYs per equity group."""
     zr = st.zone[z]

@@ -36,7 +36,7 @@ ENTRANT_CAREGIVER = 107
 ENTRANT_DONOR = 110  # 110-117: tries to find a living neighbour
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def die(st, p, z, i, day):
     """Patient i dies today: remove it from every zone aggregate."""
     pat = st.pat
@@ -59,7 +59,7 @@ def die(st, p, z, i, day):
     _forget(st, z, i)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _forget(st, z, i):
     """Remove every reference to patient i (queues, lists, caregiver), so that its slot can be
     reused by an entrant without anyone mistaking the newcomer for the deceased."""
@@ -106,7 +106,7 @@ def _forget(st, z, i):
     pat.flags[i] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _reusable_slot(st, z):
     """A deceased slot of zone z for an entrant (when the free slots are used up), or -1."""
     zr = st.zone[z]
@@ -122,7 +122,7 @@ def _reusable_slot(st, z):
     return -1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _reset_slot(pat, i):
     """Clear a reused slot's per-person fields (counters start afresh for the newcomer)."""
     pat.caregiver[i] = -1
@@ -141,7 +141,7 @@ def _reset_slot(pat, i):
     pat.unmet_need_days[i] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def add_caregiver(st, p, z, i, day):
     """Give patient i a new informal caregiver (a free caregiver slot of its zone)."""
     zr = st.zone[z]
@@ -158,7 +158,7 @@ def add_caregiver(st, p, z, i, day):
     st.pat.caregiver[i] = c
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def renewal(st, p, z, day, key):
     """Entrants (births, immigration) so the population follows the scenario's path: size grows
     at the scenario's rate and the 65+ share follows a straight line from start to end."""
@@ -242,7 +242,7 @@ def renewal(st, p, z, day, key):
         st.acc[z].entrants += 1.0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def recount(st, p, z, day):
     """Recompute the zone's aggregates from the arrays (monthly: birthdays, float drift)."""
     zr = st.zone[z]

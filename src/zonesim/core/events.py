@@ -60,7 +60,7 @@ TWO32 = 4294967296.0
 FIRST_65PLUS_BAND = 13  # 5-year band 13 starts at age 65
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def event_probabilities(p, sit, band, need, lit, ses, prop, out):
     """Fill ``out[k]`` with today's probability of event k for a patient of this class and
     return their sum (at most MAX_DAILY_PROBABILITY)."""
@@ -135,7 +135,7 @@ def build_threshold_table(prm):
     return thr
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def on_fall(st, p, z, i, day, key, band):
     """A fall: counted; outside hospital it may lead to admission or be a switch moment."""
     acc = st.acc[z]
@@ -153,7 +153,7 @@ def on_fall(st, p, z, i, day, key, band):
         trigger_switch(st, p, z, i, day, key, TRIGGER_FALL)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def on_acute(st, p, z, i, day, key):
     """An acute deterioration: a same-day GP contact, then admission or a switch moment."""
     pat = st.pat
@@ -166,7 +166,7 @@ def on_acute(st, p, z, i, day, key):
         trigger_switch(st, p, z, i, day, key, TRIGGER_ACUTE)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def handle_event(st, p, z, i, day, key, u, band, probs):
     """The slow path: pick the event the draw ``u`` fell on and carry it out."""
     pat = st.pat
@@ -211,7 +211,7 @@ def handle_event(st, p, z, i, day, key, u, band, probs):
         allied_contact(st, p, z, i, day, key, SOCIAL_WORKER)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def patient_events(st, p, thr, z, day, key, probs):
     """Processes 1-4 for every living patient of zone z on one day (fast path + slow path)."""
     pat = st.pat

@@ -36,7 +36,7 @@ from .streams import (
 )
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def emergency_visit(st, p, z, i, day, key, after_wait):
     """An emergency department visit; after a long GP wait a resulting admission is avoidable."""
     st.acc[z].emergency_visits += 1.0
@@ -46,7 +46,7 @@ def emergency_visit(st, p, z, i, day, key, after_wait):
         admit(st, p, z, i, day, key, after_wait)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def request_gp(st, p, z, i, day):
     """A routine GP request joins the practice's queue (one open request per patient)."""
     pat = st.pat
@@ -66,7 +66,7 @@ def request_gp(st, p, z, i, day):
     pat.flags[i] |= F_GP_WAITING
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def refer(st, p, z, i, day, key):
     """A GP referral: taken by a pooled specialist where one is available, else to the
     specialist waiting list."""
@@ -93,7 +93,7 @@ def refer(st, p, z, i, day, key):
     specialist_request(st, p, z, i, day, key)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def gp_contact(st, p, z, i, day, key, wait, urgent, strain):
     """Patient i sees a GP of its practice today: continuity, home visit, treat or refer."""
     pat = st.pat
@@ -121,7 +121,7 @@ def gp_contact(st, p, z, i, day, key, wait, urgent, strain):
         refer(st, p, z, i, day, key)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _practice_capacity(st, p, k):
     """Contacts the practice's active GPs can give today, and their mean strain."""
     prov = st.prov
@@ -138,7 +138,7 @@ def _practice_capacity(st, p, k):
     return cap, (strain / fte if fte > 0 else 1.0), fte
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def urgent_gp_contact(st, p, z, i, day, key):
     """A same-day GP contact (acute deterioration): served whatever the queue."""
     k = st.pat.practice[i]
@@ -147,7 +147,7 @@ def urgent_gp_contact(st, p, z, i, day, key):
     gp_contact(st, p, z, i, day, key, 0, True, strain)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _serve_queue(st, p, z, k, day, key, room, strain):
     """Serve practice k's routine queue, oldest first, for at most ``room`` contacts given by
     GPs of mean strain ``strain``; return how many were served."""

@@ -33,7 +33,7 @@ from .switching import TRIGGER_DISCHARGE, trigger_switch
 _LEAD_BITS = 4096
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def admit(st, p, z, i, day, key, avoidable):
     """Admit patient i to hospital today (avoidable: an ambulatory-care sensitive admission)."""
     pat = st.pat
@@ -60,7 +60,7 @@ def admit(st, p, z, i, day, key, avoidable):
     refresh_utility(st, p, z, i)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _discharge(st, p, z, i, day, key):
     pat = st.pat
     if pat.case_manager[i] >= 0:
@@ -75,7 +75,7 @@ def _discharge(st, p, z, i, day, key):
         trigger_switch(st, p, z, i, day, key, TRIGGER_DISCHARGE)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def specialist_request(st, p, z, i, day, key):
     """Put patient i on the specialist waiting list (one open request per patient)."""
     pat = st.pat
@@ -107,7 +107,7 @@ def specialist_request(st, p, z, i, day, key):
     pat.flags[i] |= F_SPEC_WAITING
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _heap_pop(st):
     h = st.spec_due
     pid = st.spec_pid
@@ -135,7 +135,7 @@ def _heap_pop(st):
     return top_k, top_i
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def secondary_care(st, prm, day, key):
     """One day of the region's secondary care: hospital discharges and bed-days, then the
     specialist appointments the day's capacity allows."""

@@ -12,7 +12,7 @@ from .state import F_CARE_PLAN
 from .streams import PURPOSE_CARE_PLAN, PURPOSE_EVENT_DETAIL, uniform
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def need_progression(st, p, z, i, day, key):
     pat = st.pat
     need = pat.need[i]

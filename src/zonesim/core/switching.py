@@ -64,7 +64,7 @@ TRIGGER_NAMES = (
 )
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def trigger_switch(st, p, z, i, day, key, trigger):
     """A switch moment for patient i: open (or add to) its episode."""
     pat = st.pat
@@ -102,7 +102,7 @@ def trigger_switch(st, p, z, i, day, key, trigger):
     refresh_utility(st, p, z, i)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def practice_strain(st, k):
     """Mean strain of the practice's active GPs (0 if none)."""
     prov = st.prov
@@ -116,7 +116,7 @@ def practice_strain(st, k):
     return total / n if n > 0 else 1.0
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _remove_episode(st, z, j):
     zr = st.zone[z]
     n = zr.episode_count - 1
@@ -126,7 +126,7 @@ def _remove_episode(st, z, j):
     st.pat.flags[i] &= 255 ^ F_EPISODE_LISTED
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _release_case_manager(st, i):
     cm = st.pat.case_manager[i]
     if cm >= 0:
@@ -134,7 +134,7 @@ def _release_case_manager(st, i):
         st.pat.case_manager[i] = -1
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def switch_moments(st, p, z, day, key):
     """Advance every open episode of zone z by one day (re-arrangement work, case-management
     referral, resolution, follow-up and hand-back)."""
@@ -241,7 +241,7 @@ def switch_moments(st, p, z, day, key):
         _remove_episode(st, z, j)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def caregivers(st, p, z, day, key):
     """Informal caregivers of zone z: burden dynamics; illness, breakdown and death, each a
     switch moment for the person cared for."""

@@ -25,7 +25,7 @@ from .state import (
 from .streams import PURPOSE_PROVIDER, PURPOSE_PROVIDER_DURATION, exponential, uniform
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def start_of_day(st, p, z):
     """Today's capacity per discipline from active providers; continuous nursing demand."""
     zr = st.zone[z]
@@ -43,7 +43,7 @@ def start_of_day(st, p, z):
     zr.demand_hours[NURSE] += nursing
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _recruit(st, p, z, d, day):
     """Fill one vacant (or left) slot of discipline d in zone z; return its FTE (0 if none)."""
     zr = st.zone[z]
