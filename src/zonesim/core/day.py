@@ -8,9 +8,10 @@ council in zonesim.model).
 Speed: every kernel that allocates nothing is compiled with ``_nrt=False`` (no reference
 counting). The state is one tuple of ~70 arrays; with numba's reference counting on, each call of
 a process kernel (one per slow-path event) increfed and decrefed every array it touched, which
-cost about 1-2 microseconds per call, more than the work. The kernels that allocate scratch
-arrays (``gatekeeper``, ``workforce``, ``simulate_day`` which calls them, ``_simulate``) keep it:
-numba compiles a callee under its caller's setting unless the callee sets its own.
+cost about 1-2 microseconds per call, more than the work. Only ``_simulate`` (which allocates
+the day's scratch) and the table builder keep it. numba compiles a callee under its caller's
+setting unless the callee sets its own, so a kernel called from a ``_nrt=False`` one must not
+allocate: ``gatekeeper`` and ``workforce`` get scratch rows instead.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from .demography import recount, renewal
 from .events import patient_events
 from .gatekeeper import gatekeeper
 from .hospital import secondary_care
-from .state import N_EVENTS
+from .state import N_DISCIPLINES, N_EVENTS
 from .streams import seed_key
 from .switching import caregivers, switch_moments
 from .workforce import start_of_day, workforce
@@ -43,8 +44,8 @@ def _end_of_day(st, z):
     acc.person_days_65plus += zr.alive_65plus
 
 
-@njit(cache=True)
-def simulate_day(st, prm, thr, day, key, probs):
+@njit(cache=True, _nrt=False)
+def simulate_day(st, prm, thr, day, key, probs, work):
     """One day of the region, processes 1-9 in MODEL.md's order."""
     nz = st.zone.shape[0]
     for z in range(nz):
@@ -55,13 +56,13 @@ def simulate_day(st, prm, thr, day, key, probs):
         patient_events(st, prm[z], thr, z, day, key, probs)  # 1-4: demography .. care seeking
         renewal(st, prm[z], z, day, key)  # 1: entrants
     for z in range(nz):
-        gatekeeper(st, prm[z], z, day, key)  # 5
+        gatekeeper(st, prm[z], z, day, key, work)  # 5
     secondary_care(st, prm, day, key)  # 6 (shared by the region)
     for z in range(nz):
         caregivers(st, prm[z], z, day, key)  # 7: caregivers' own switch moments
         switch_moments(st, prm[z], z, day, key)  # 7: re-arrangement
         case_manager_allocation(st, prm[z], z, day)  # 8
-        workforce(st, prm[z], z, day, key)  # 9
+        workforce(st, prm[z], z, day, key, work)  # 9
         _end_of_day(st, z)
 
 
@@ -69,9 +70,13 @@ def simulate_day(st, prm, thr, day, key, probs):
 def _simulate(st, prm, thr, seed, n_days):
     key = seed_key(seed)
     probs = np.zeros(N_EVENTS)
+    width = N_DISCIPLINES
+    for z in range(st.zone.shape[0]):
+        width = max(width, st.zone[z].end_practice - st.zone[z].first_practice)
+    work = np.zeros((6, width))  # scratch of gatekeeper (practices) and workforce (disciplines)
     first = st.day[0]
     for day in range(first, first + n_days):
-        simulate_day(st, prm, thr, day, key, probs)
+        simulate_day(st, prm, thr, day, key, probs, work)
     st.day[0] = first + n_days
 
 

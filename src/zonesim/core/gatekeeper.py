@@ -172,8 +172,8 @@ def _serve_queue(st, p, z, k, day, key, room, strain):
     return served
 
 
-@njit(cache=True)
-def gatekeeper(st, p, z, day, key):
+@njit(cache=True, _nrt=False)
+def gatekeeper(st, p, z, day, key, work):
     """Serve every practice's routine queue of zone z for one day; book GP workload.
 
     Each practice first serves its own queue within its capacity (plus bounded overtime). A
@@ -189,11 +189,13 @@ def gatekeeper(st, p, z, day, key):
     hours = p.session_hours[GP]
     lo = zr.first_practice
     n = zr.end_practice - lo
-    caps = np.zeros(n)
-    strains = np.zeros(n)
-    ftes = np.zeros(n)
-    limits = np.zeros(n)
-    used = np.zeros(n)
+    # Scratch rows (work has at least 5 rows of the zone's practice count); every entry below
+    # is written before it is read.
+    caps = work[0]
+    strains = work[1]
+    ftes = work[2]
+    limits = work[3]
+    used = work[4]
     for c in range(n):
         k = lo + c
         cap, strain, fte = _practice_capacity(st, p, k)

@@ -84,13 +84,15 @@ def _recruit(st, p, z, d, day):
     return np.float64(prov.fte[best])
 
 
-@njit(cache=True)
-def workforce(st, p, z, day, key):
+@njit(cache=True, _nrt=False)
+def workforce(st, p, z, day, key, work):
     """Utilisation, strain, sick leave, attrition and recruitment of zone z's providers."""
     zr = st.zone[z]
     acc = st.acc[z]
     prov = st.prov
-    util = np.zeros(N_DISCIPLINES)
+    util = work[5]  # scratch (at least N_DISCIPLINES long)
+    for d in range(N_DISCIPLINES):
+        util[d] = 0.0
     for d in range(N_DISCIPLINES):
         cap = zr.capacity_hours[d]
         dem = zr.demand_hours[d]
