@@ -438,7 +438,19 @@ def _resolve(exp: Experiment) -> Plan:
     seeds = tuple(exp.seeds())
     n_runs = len(ordered) * len(seeds)
     workers = min(exp.workers or available_cores(), n_runs)
+    workers = _workers_that_fit(exp, config, max(1, workers))
     return Plan(exp, config, ordered, seeds, max(1, workers))
+
+
+def _workers_that_fit(exp: Experiment, config: Any, workers: int) -> int:
+    """The memory guard, up front: one run must fit in the memory available now (else a
+    :class:`~zonesim.errors.ResourceError` with the estimate); at most as many workers as
+    runs fit side by side."""
+    from .population import check_memory, estimate_run_bytes, max_state_bytes
+
+    need, what = estimate_run_bytes(config, years=exp.years + exp.warmup_days / DAYS_PER_YEAR)
+    check_memory(need, what)
+    return max(1, min(workers, max_state_bytes() // max(need, 1)))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -256,7 +256,12 @@ class ZoneModel(mesa.Model):
         self.timings: dict[str, float] = {}
         t0 = _time.perf_counter()
         self.state, self.layout = build_state(
-            self.config, self.policies, seed, zones=zones, years=self.years_planned
+            self.config,
+            self.policies,
+            seed,
+            zones=zones,
+            years=self.years_planned,
+            agents=self.with_agents,
         )
         t1 = _time.perf_counter()
         self.prm, self.tables = compile_params(self.config, self.policies, self.state)

@@ -106,9 +106,13 @@ list capacities                  specialist heap ``max(1024, 0.1 * patient slots
                                  power of two >= ``max(64, 0.25 * list size)``
 ===============================  ==================================================================
 
-The memory guard refuses a state above ``ZONESIM_MAX_STATE_BYTES`` (environment, bytes) or, when
-that is unset, above half of the machine's physical memory, with a
-:class:`~zonesim.errors.ResourceError`.
+The memory guard refuses, up front and with its estimate, a run whose memory would exceed what
+the machine has available now (``MemAvailable`` of ``/proc/meminfo``; elsewhere the free physical
+pages, else half the physical memory) or ``ZONESIM_MAX_STATE_BYTES`` (environment, bytes) when
+set: a :class:`~zonesim.errors.ResourceError`. The estimate (:func:`estimate_run_bytes`) is the
+state's arrays (:func:`estimate_state_bytes`) plus the temporaries of building it and, with Mesa
+agents, the agents (measured with tracemalloc: a headless build peaks at 172-220 bytes per
+inhabitant, about 62 of them the state; agents add about 180-200).
 """
 
 from __future__ import annotations
@@ -131,7 +135,10 @@ __all__ = [
     "AGE_BAND_SHAPE",
     "Layout",
     "age_band_probabilities",
+    "available_memory_bytes",
     "build_state",
+    "check_memory",
+    "estimate_run_bytes",
     "estimate_state_bytes",
     "expected_death_rate",
     "headroom",
@@ -262,23 +269,111 @@ def _pow2_at_least(x: np.ndarray) -> np.ndarray:
     return (2 ** np.ceil(np.log2(x))).astype(np.int64)
 
 
-def max_state_bytes() -> int:
-    """The memory guard: ``ZONESIM_MAX_STATE_BYTES`` or half the physical memory."""
+# Bytes per inhabitant beyond the state's arrays while a run is built (temporaries of the
+# synthetic population, compiled parameters) and per live agent with Mesa agents, and bytes per
+# run whatever its size (the first run of a process also loads the engine): measured with
+# tracemalloc (peaks of 172-220 bytes per inhabitant headless and 350-430 with agents for 2,000
+# to 100,000 inhabitants; about 15 MiB for a first small run), rounded up.
+BUILD_BYTES_PER_INHABITANT = 160
+AGENT_BYTES_PER_INHABITANT = 300
+RUN_FIXED_BYTES = 16 * 2**20
+
+
+def available_memory_bytes() -> int | None:
+    """Memory a new run can have now: ``MemAvailable`` of ``/proc/meminfo`` (Linux), else the
+    free physical pages (``SC_AVPHYS_PAGES``), else None (unknown)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _memory_limit() -> tuple[int, str]:
+    """The guard's limit in bytes and how to say where it comes from."""
     env = os.environ.get("ZONESIM_MAX_STATE_BYTES", "").strip()
     if env:
         try:
-            return int(float(env))
-        except ValueError:
+            limit = int(float(env))
+        except (ValueError, OverflowError):
             raise ZonesimInputError(
                 "expected a number of bytes",
                 source="<environment>",
                 field="ZONESIM_MAX_STATE_BYTES",
                 value=env,
             ) from None
+        return limit, f"over the memory guard of {limit / 2**30:.2f} GiB (ZONESIM_MAX_STATE_BYTES)"
+    avail = available_memory_bytes()
+    if avail is not None:
+        return avail, f"this machine has {avail / 2**30:.2f} GiB available"
     try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2)
+        half = int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2)
     except (ValueError, OSError, AttributeError):
-        return 16 * 2**30
+        half = 16 * 2**30
+    return half, f"over half this machine's memory ({half / 2**30:.2f} GiB)"
+
+
+def max_state_bytes() -> int:
+    """The memory guard's limit: ``ZONESIM_MAX_STATE_BYTES``, else the memory available now."""
+    return _memory_limit()[0]
+
+
+def check_memory(need_bytes: int, what: str, *, runs: int = 1) -> None:
+    """Refuse (:class:`~zonesim.errors.ResourceError`) when ``runs`` runs of ``need_bytes``
+    each would not fit in memory; ``what`` says what is being run."""
+    limit, origin = _memory_limit()
+    total = int(need_bytes) * max(int(runs), 1)
+    if total > limit:
+        each = f" each, {runs} at once" if runs > 1 else ""
+        raise ResourceError(
+            f"{what} needs about {need_bytes / 2**30:.2f} GiB of state{each}, {origin}; "
+            "simulate fewer inhabitants or a shorter horizon"
+            + (", or run fewer at once (--workers)" if runs > 1 else "")
+        )
+
+
+def _slots(config: C.Config, pops: list[np.ndarray], years: float) -> np.ndarray:
+    n_init = np.array([int(p.sum()) for p in pops], dtype=np.int64)
+    growth = config.scenario.population_growth_per_year
+    turnover = turnover_per_year(config)
+    return np.array([n + headroom(int(n), growth, years, turnover) for n in n_init], dtype=np.int64)
+
+
+def _run_bytes(n_inhabitants: int, n_slots: int, agents: bool) -> int:
+    per = BUILD_BYTES_PER_INHABITANT + (AGENT_BYTES_PER_INHABITANT if agents else 0)
+    return RUN_FIXED_BYTES + estimate_state_bytes(n_slots) + int(n_inhabitants) * per
+
+
+def estimate_run_bytes(
+    config: C.Config,
+    *,
+    years: float | None = None,
+    zones: list | None = None,
+    agents: bool = False,
+) -> tuple[int, str]:
+    """Estimated peak bytes of one run of ``config`` laid out for ``years`` (as
+    :func:`build_state` would size it), and a phrase naming its size for messages."""
+    zones, _, _, years, pops, default_zone = _check_inputs(
+        config, C.PolicyConfig(), 0, zones, years
+    )
+    slots = _slots(config, pops, years)
+    n = sum(int(p.sum()) for p in pops)
+    return _run_bytes(n, int(slots.sum()), agents), _size_phrase(
+        default_zone, n, years, int(slots.sum()), agents
+    )
+
+
+def _size_phrase(default_zone: bool, n: int, years: float, slots: int, agents: bool) -> str:
+    field = "zone.population" if default_zone else "zones"
+    return f"{field}={n:,} x {years:g} years ({slots:,} patient slots" + (
+        ", with Mesa agents)" if agents else ")"
+    )
 
 
 def estimate_state_bytes(n_slots: int) -> int:
@@ -563,6 +658,7 @@ def build_state(
     *,
     zones: list | None = None,
     years: float | None = None,
+    agents: bool = False,
 ) -> tuple[S.State, Layout]:
     """The initial state of a region (one zone by default) and its :class:`Layout`.
 
@@ -575,6 +671,7 @@ def build_state(
         ``.name``, ``.population``); default: ``geography.zone_from_config(config.zone)``.
     years: the horizon the free slots for entrants are sized for; default
         ``config.scenario.years``.
+    agents: the run will also hold Mesa agents (the memory guard counts them).
 
     Raises
     ------
@@ -601,14 +698,10 @@ def build_state(
             f"{field}: {total_slots:,} patient slots exceed the int32 index range "
             f"({_INDEX_LIMIT:,}); simulate fewer inhabitants per state"
         )
-    need_bytes = estimate_state_bytes(total_slots)
-    limit = max_state_bytes()
-    if need_bytes > limit:
-        raise ResourceError(
-            f"{field}: a state for {int(n_init.sum()):,} inhabitants ({total_slots:,} slots) "
-            f"needs about {need_bytes / 2**30:.2f} GiB, over the memory guard of "
-            f"{limit / 2**30:.2f} GiB (set ZONESIM_MAX_STATE_BYTES to change it)"
-        )
+    check_memory(
+        _run_bytes(int(n_init.sum()), total_slots, agents),
+        _size_phrase(default_zone, int(n_init.sum()), years, total_slots, agents),
+    )
     n_munis = sum(len(p) for p in pops)
     if n_munis > _INT16_LIMIT:
         raise ResourceError(f"{field}: {n_munis:,} municipalities exceed the int16 index range")

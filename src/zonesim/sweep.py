@@ -1579,10 +1579,24 @@ def sweep(
             study=s.executor,
         )
     plan = resolve_study(s)
+    if spec is not None and spec.kind in ("sequential", "local"):
+        _check_memory(plan, min(spec.capacity(), max(plan.n_runs, 1)))
     folder = Path(out) if out is not None else default_folder(s)
     if folder.exists() and not folder.is_dir():
         raise _err("expected a folder (or nothing) there", "<argument>", "out", str(folder))
     return _run_plan(plan, folder, spec, given, client, workers, progress, on_result)
+
+
+def _check_memory(plan: SweepPlan, at_once: int) -> None:
+    """The memory guard for runs on this machine, up front: the largest run of the study,
+    ``at_once`` of them side by side, must fit in the memory available now."""
+    from .population import check_memory, estimate_run_bytes
+
+    if not plan.tasks:
+        return
+    task = max(plan.tasks.values(), key=lambda t: t.config.zone.population)
+    need, what = estimate_run_bytes(task.config, years=task.years + task.warmup_days / 365.0)
+    check_memory(need, f"{plan.study.source}: the largest run, {what},", runs=at_once)
 
 
 def _run_plan(plan, folder, spec, given, client, workers, progress, on_result) -> SweepReport:

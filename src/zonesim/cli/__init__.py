@@ -41,9 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``zonesim`` console command."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        parser = build_parser()  # imports the sub-commands: Ctrl-C may land here too
+        args = parser.parse_args(argv)
         return int(args.func(args) or 0)
     except ZonesimInputError as exc:
         print(f"zonesim: error: {exc}", file=sys.stderr)
