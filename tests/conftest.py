@@ -11,11 +11,18 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-# Hypothesis: no per-example deadline under CI (2 shared cores make timings noisy). Choose a
-# profile with HYPOTHESIS_PROFILE=dev|ci|thorough (thorough: 20x the examples, for a deep look).
+# Hypothesis: no per-example deadline under CI (2 shared cores make timings noisy), and the same
+# examples on every CI run (derandomize, no example database): a red CI is a real failure that
+# reproduces, never a lucky draw. Choose a profile with HYPOTHESIS_PROFILE=dev|ci|thorough
+# (thorough: 20x the examples, for a deep look).
 settings.register_profile("dev", deadline=1000)
 settings.register_profile(
-    "ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+    "ci",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+    derandomize=True,
+    database=None,
 )
 settings.register_profile("thorough", deadline=None, max_examples=2000)
 settings.load_profile(

@@ -203,6 +203,7 @@ CASES: dict[str, list[str]] = {
         "'population'",
         "people",
     ],
+    "municipalities/only_delimiters.csv": ["only_delimiters.csv", "no header row"],
     "municipalities/nan_population.csv": ["nan_population.csv", "row 2: population", "'nan'"],
     "municipalities/negative_population.csv": [
         "negative_population.csv",

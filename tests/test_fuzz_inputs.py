@@ -326,11 +326,14 @@ def test_fuzz_zone_from_a_table(tmp_path_factory, raw):
         "id,name,population\n1,A,99999999999999999999999\n",
         "id,name,population\n1,A,1500000\n",
         "id;name;population\n1;A;nan\n",
+        ",",
+        ";;\n\t\n",
     ],
 )
 def test_fuzz_regressions(tmp_path, text):
     """Examples the fuzzers found or draw rarely: huge numbers used to escape as OverflowError,
-    a zone over a million inhabitants used to be simulated."""
+    a zone over a million inhabitants used to be simulated, a file of only delimiters failed an
+    assertion."""
     path = tmp_path / "m.csv"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ZonesimInputError) as info:

@@ -286,7 +286,12 @@ def load_municipalities(path: str | Path) -> list[Municipality]:
         if any(cell.strip() for cell in row):
             header = [cell.strip() for cell in row]
             break
-    assert header is not None  # the text is not blank
+    if header is None:  # only delimiters and blanks, e.g. ",,,"
+        raise ZonesimInputError(
+            "no header row (only delimiters and blanks); expected a CSV table with a header "
+            "row (id, name, population) and one row per municipality",
+            source=src,
+        )
     lower = {h.lower(): i for i, h in reversed(list(enumerate(header)))}
     col: dict[str, int] = {}
     for key, names in _COLUMNS.items():
