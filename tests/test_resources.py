@@ -196,7 +196,7 @@ def _ctrl_c_after(proc: subprocess.Popen, seconds: float) -> tuple[int, str, str
     return proc.returncode, out, err
 
 
-LONG_COMPARE = ["-n", "40000", "-y", "20", "-r", "2", "-p", "status_quo,integrated", "-q"]
+LONG_COMPARE = ["-n", "100000", "-y", "30", "-r", "2", "-p", "status_quo,integrated", "-q"]
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
@@ -225,7 +225,7 @@ def test_ctrl_c_during_compare_creates_no_folder(tmp_path):
 
 
 def test_ctrl_c_during_run(tmp_path):
-    proc = _start(["run", "-n", "40000", "-y", "30"], tmp_path)
+    proc = _start(["run", "-n", "100000", "-y", "40"], tmp_path)
     rc, stdout, err = _ctrl_c_after(proc, 6)
     assert rc == 130 and err.splitlines() == ["zonesim: interrupted"], err
     assert stdout == ""
