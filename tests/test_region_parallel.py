@@ -1,0 +1,123 @@
+"""Regions (several zones sharing secondary care) give stored bits, whatever the thread count.
+
+``region_case(name)`` builds a five-zone region of ~20,000 inhabitants and runs it two years:
+``"plain"`` with the default parameters, ``"busy"`` with scarce specialist capacity and long,
+frequent hospital stays, so that both shared lists (the hospital list and the specialist heap)
+fill up and overflow on many days. The sha256 of every state array and the headline counts are
+stored in tests/data/region_baseline.json (made by tests/make_region_baseline.py from the serial
+engine, before the zones ran in parallel); the digests must not change, in this process and in
+fresh processes with ``NUMBA_NUM_THREADS=1`` and ``=2``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine_helpers import digest
+from zonesim.config import load_config, load_policy
+from zonesim.core.day import simulate
+from zonesim.core.params import compile_params
+from zonesim.geography import synthetic_region, zones_from_column
+from zonesim.population import build_state
+
+REGION_BASELINE = Path(__file__).parent / "data" / "region_baseline.json"
+CASES = ("plain", "busy")
+DAYS = 730
+SEED = 5
+COUNTS = (
+    "deaths",
+    "admissions",
+    "specialist_visits",
+    "referrals",
+    "list_overflow",
+    "hospital_days",
+    "switch_moments",
+    "gp_contacts",
+)
+
+
+def region_case(name: str):
+    """Build the region of case ``name`` and run it DAYS days; return the state."""
+    munis = [
+        dataclasses.replace(m, zone=f"Z{i % 5}")
+        for i, m in enumerate(synthetic_region(25, 20000, seed=4))
+    ]
+    zones = zones_from_column(munis, min_pop=1000, max_pop=10000)
+    overrides = {"zone.population": 20000, "scenario.years": 2}
+    if name == "busy":
+        overrides.update(
+            {
+                "parameters.secondary.specialist_capacity_ratio": 0.12,
+                "parameters.secondary.length_of_stay_days": 25.0,
+                "parameters.secondary.admission_per_year": [0.2, 0.4, 1.0, 2.0],
+            }
+        )
+    cfg = load_config(overrides=overrides)
+    pol = load_policy("integrated")
+    state, _ = build_state(cfg, pol, SEED, zones=zones)
+    prm, tables = compile_params(cfg, [pol] * state.n_zones, state)
+    simulate(state, prm, tables, SEED, DAYS)
+    return state
+
+
+def summary(state) -> dict:
+    return {
+        "zones": int(state.n_zones),
+        "digest": digest(state),
+        "acc_digest": digest((state.acc,)),
+        "counts": {k: float(np.sum(state.acc[k])) for k in COUNTS},
+    }
+
+
+def compute() -> dict:
+    return {name: summary(region_case(name)) for name in CASES}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_stored_region_baseline_unchanged(name):
+    """Never regenerate after an engine speed-up: the bits must not move."""
+    stored = json.loads(REGION_BASELINE.read_text())[name]
+    got = summary(region_case(name))
+    assert got["counts"] == stored["counts"]
+    assert got["digest"] == stored["digest"]
+
+
+def test_region_baseline_exercises_the_shared_lists():
+    stored = json.loads(REGION_BASELINE.read_text())
+    assert stored["plain"]["zones"] == stored["busy"]["zones"] == 5
+    assert stored["plain"]["counts"]["list_overflow"] == 0.0
+    assert stored["busy"]["counts"]["list_overflow"] > 1000.0
+
+
+_SCRIPT = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from test_region_parallel import compute
+print(json.dumps(compute()))
+"""
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_region_baseline_with_numba_threads(threads):
+    env = dict(os.environ, NUMBA_NUM_THREADS=threads)
+    proc = subprocess.run(
+        [sys.executable, "-c", _SCRIPT, str(Path(__file__).parent)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    stored = json.loads(REGION_BASELINE.read_text())
+    for name in CASES:
+        assert got[name]["digest"] == stored[name]["digest"], name
+        assert got[name]["counts"] == stored[name]["counts"], name
