@@ -145,7 +145,8 @@ def test_compare_runs_only_as_many_workers_as_fit(monkeypatch):
     need, _ = population.estimate_run_bytes(exp.resolve().config, years=1 + 180 / 365)
     monkeypatch.delenv("ZONESIM_MAX_STATE_BYTES", raising=False)
     monkeypatch.setattr(population, "available_memory_bytes", lambda: int(2.5 * need))
-    assert exp.replace(workers=8).resolve().workers == 2
+    with pytest.warns(RuntimeWarning, match=r"memory: 2 worker process\(es\) instead of 8"):
+        assert exp.replace(workers=8).resolve().workers == 2
     monkeypatch.setattr(population, "available_memory_bytes", lambda: need // 2)
     with pytest.raises(ResourceError, match=r"zone\.population=20,000"):
         exp.resolve()

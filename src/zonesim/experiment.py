@@ -450,7 +450,15 @@ def _workers_that_fit(exp: Experiment, config: Any, workers: int) -> int:
 
     need, what = estimate_run_bytes(config, years=exp.years + exp.warmup_days / DAYS_PER_YEAR)
     check_memory(need, what)
-    return max(1, min(workers, max_state_bytes() // max(need, 1)))
+    fit = max(1, min(workers, max_state_bytes() // max(need, 1)))
+    if fit < workers:
+        warnings.warn(
+            f"memory: {fit} worker process(es) instead of {workers}, as each run needs about "
+            f"{need / 2**30:.2f} GiB ({what})",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return fit
 
 
 # ---------------------------------------------------------------------------------------------

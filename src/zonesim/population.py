@@ -371,7 +371,7 @@ def estimate_run_bytes(
 
 def _size_phrase(default_zone: bool, n: int, years: float, slots: int, agents: bool) -> str:
     field = "zone.population" if default_zone else "zones"
-    return f"{field}={n:,} x {years:g} years ({slots:,} patient slots" + (
+    return f"{field}={n:,} x {round(years, 2):g} years ({slots:,} patient slots" + (
         ", with Mesa agents)" if agents else ")"
     )
 

@@ -119,7 +119,11 @@ def run(args: argparse.Namespace) -> int:
     from ..experiment import run_plan
 
     exp = build_experiment(args)
-    plan = exp.resolve()  # everything loaded and checked: nothing runs or is written before
+    with warnings.catch_warnings(record=True) as caught:  # e.g. fewer workers, to fit memory
+        warnings.simplefilter("always")
+        plan = exp.resolve()  # everything loaded and checked: nothing runs or is written before
+    for w in caught:
+        print(f"zonesim compare: warning: {w.message}", file=sys.stderr)
     out = Path(args.out) if args.out else Path("results") / exp.name
     _check_output(out)
     interactive = sys.stderr.isatty() and not args.quiet
