@@ -23,16 +23,41 @@ import numpy as np
 from numba import njit
 
 from .case_management import case_manager_allocation
-from .demography import recount, renewal
-from .events import handle_event, patient_events
+from .demography import leave_hospital_list, recount, renewal, withdraw_specialist
+from .events import (
+    handle_event,
+    may_admit,
+    may_request_specialist,
+    patient_events,
+    pick_event,
+)
 from .gatekeeper import gatekeeper
-from .hospital import secondary_care
-from .state import AGE_BAND_DAYS, DECEASED, N_AGE_BANDS, N_DISCIPLINES, N_EVENTS
+from .hospital import heap_push, hosp_append, secondary_care
+from .state import (
+    AGE_BAND_DAYS,
+    DECEASED,
+    F_SPEC_WAITING,
+    N_AGE_BANDS,
+    N_DISCIPLINES,
+    N_EVENTS,
+)
 from .streams import PURPOSE_DAILY, draw_u32, seed_key
 from .switching import caregivers, switch_moments
 from .workforce import start_of_day, workforce
 
 RECOUNT_EVERY = 30  # days between exact recounts of the zone aggregates
+
+# What a slow-path event did to the region's shared lists (the zone-parallel path logs it per
+# event patient and replays it serially, in zone order).
+LOG_ADMIT = 1  # appended to the hospital list
+LOG_SPECIALIST = 2  # pushed onto the specialist heap
+LOG_DIED = 4  # died: leaves the hospital list
+LOG_DIED_WAITING = 8  # died while on the specialist heap: its request is withdrawn
+LOCAL_LIST = 4  # room of a worker's own stand-in lists (an event adds at most one to each)
+
+# Days the zone-parallel path ran the slow-path events serially (a shared list could have
+# filled up), and all its days; diagnostics for benchmarks.
+parallel_days = {"serial": 0, "all": 0}
 
 
 @njit(cache=True, _nrt=False)
@@ -107,14 +132,33 @@ def _slow_events(st, p, z, day, key, probs, slow, n):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _zones_morning(st, prm, thr, day, key, slow, nslow, zones):
-    """Zone-local (one worker's zones): recount, start of day, the patient pass's fast path."""
+def _zones_morning(st, prm, thr, day, key, slow, nslow, probs, event, nshared, zones):
+    """Zone-local (one worker's zones): recount, start of day, the patient pass's fast path;
+    then the event each collected patient will have (``event``, at its index in ``slow``) and
+    how many of them may admit (``nshared[z, 0]``) or request a specialist (``nshared[z, 1]``)."""
+    pat = st.pat
     for zz in range(zones.shape[0]):
         z = zones[zz]
+        p = prm[z]
         if day % RECOUNT_EVERY == 0:
-            recount(st, prm[z], z, day)
-        start_of_day(st, prm[z], z)
-        nslow[z] = _collect_slow(st, thr, z, day, key, slow)
+            recount(st, p, z, day)
+        start_of_day(st, p, z)
+        n = _collect_slow(st, thr, z, day, key, slow)
+        nslow[z] = n
+        base = st.zone[z].first_patient
+        n_admit = 0
+        n_spec = 0
+        for s in range(n):
+            i = slow[base + s]
+            band = min((day - np.int64(pat.birth_day[i])) // AGE_BAND_DAYS, N_AGE_BANDS - 1)
+            k = pick_event(p, pat, i, draw_u32(key, i, day, PURPOSE_DAILY), band, probs)
+            event[base + s] = k
+            if may_admit(k):
+                n_admit += 1
+            if may_request_specialist(k):
+                n_spec += 1
+        nshared[z, 0] = n_admit
+        nshared[z, 1] = n_spec
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -128,6 +172,83 @@ def _zones_evening(st, prm, day, key, zwork, zones):
         case_manager_allocation(st, prm[z], z, day)
         workforce(st, prm[z], z, day, key, zwork[z])
         _end_of_day(st, z)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _zones_events(st, lst, prm, day, key, probs, slow, nslow, event, log, until, hkey, err, zones):
+    """Zone-local (one worker's zones): the slow-path events of the collected patients and the
+    entrants, with ``lst`` (the state with this worker's own stand-in lists in place of the
+    region's shared hospital list and specialist heap) so that what an event would do to the
+    shared lists lands in the stand-ins; after each patient it is moved to ``log``, ``until``
+    and ``hkey`` at the patient's index in ``slow``, and the stand-ins are emptied. Taken only
+    when the shared lists have room for every event patient's admission and request, so no
+    event can meet a full list and the patient-local effects do not depend on the fill."""
+    pat = st.pat
+    for zz in range(zones.shape[0]):
+        z = zones[zz]
+        p = prm[z]
+        base = st.zone[z].first_patient
+        for s in range(nslow[z]):
+            i = slow[base + s]
+            fl = pat.flags[i]
+            band = min((day - np.int64(pat.birth_day[i])) // AGE_BAND_DAYS, N_AGE_BANDS - 1)
+            u = draw_u32(key, i, day, PURPOSE_DAILY)
+            handle_event(lst, p, z, i, day, key, u, band, probs)
+            what = 0
+            if lst.hosp_n[0] > 0:
+                if lst.hosp_n[0] > 1 or lst.hosp_pid[0] != i:
+                    err[0] = 1
+                what |= LOG_ADMIT
+                until[base + s] = lst.hosp_until[0]
+                lst.hosp_n[0] = 0
+            if lst.spec_n[0] > 0:
+                if lst.spec_n[0] > 1 or lst.spec_pid[0] != i:
+                    err[0] = 1
+                what |= LOG_SPECIALIST
+                hkey[base + s] = lst.spec_due[0]
+                lst.spec_n[0] = 0
+            if (what & LOG_ADMIT and not may_admit(event[base + s])) or (
+                what & LOG_SPECIALIST and not may_request_specialist(event[base + s])
+            ):
+                err[0] = 1  # the morning's bound did not hold
+            if pat.situation[i] == DECEASED:
+                if what != 0:
+                    err[0] = 1
+                what |= LOG_DIED
+                if fl & F_SPEC_WAITING:
+                    what |= LOG_DIED_WAITING
+            log[base + s] = what
+        renewal(st, p, z, day, key)  # 1: entrants (zone-local)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _replay_shared(st, slow, nslow, log, until, hkey):
+    """Serial, in zone order and slot order: the logged operations on the shared lists, so
+    that they happen in the order of simulate_day (each event patient adds at most one entry to
+    each list, and a death nothing, so the two lists' orders are each reproduced)."""
+    for z in range(st.zone.shape[0]):
+        base = st.zone[z].first_patient
+        for s in range(nslow[z]):
+            what = log[base + s]
+            if what == 0:
+                continue
+            i = slow[base + s]
+            if what & LOG_SPECIALIST:
+                heap_push(st, hkey[base + s], i)
+            if what & LOG_ADMIT:
+                hosp_append(st, i, until[base + s])
+            if what & LOG_DIED:
+                if what & LOG_DIED_WAITING:
+                    withdraw_specialist(st, i)
+                leave_hospital_list(st, i)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _region_rest(st, prm, day, key, work):
+    """Serial, in zone order: the gatekeeper and secondary care."""
+    for z in range(st.zone.shape[0]):
+        gatekeeper(st, prm[z], z, day, key, work)  # 5
+    secondary_care(st, prm, day, key)  # 6
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -184,19 +305,80 @@ def _simulate_zones_parallel(st, prm, thr, seed, n_days, n_threads):
     width = max(N_DISCIPLINES, int(np.max(st.zone["end_practice"] - st.zone["first_practice"])))
     work = np.zeros((6, width))
     zwork = np.zeros((nz, 6, N_DISCIPLINES))
-    slow = np.zeros(st.pat.situation.shape[0], dtype=np.int32)
+    n_pat = st.pat.situation.shape[0]
+    slow = np.zeros(n_pat, dtype=np.int32)
     nslow = np.zeros(nz, dtype=np.int64)
+    log = np.zeros(n_pat, dtype=np.uint8)
+    until = np.zeros(n_pat, dtype=st.hosp_until.dtype)
+    hkey = np.zeros(n_pat, dtype=st.spec_due.dtype)
+    err = np.zeros(1, dtype=np.int64)
+    event = np.zeros(n_pat, dtype=np.int8)
+    nshared = np.zeros((nz, 2), dtype=np.int64)
+    hosp_cap = st.hosp_pid.shape[0]
+    spec_cap = st.spec_due.shape[0]
     chunks = _chunks(st, n_threads)
+    # Per worker: its own scratch of event probabilities and stand-in shared lists.
+    local = [
+        (
+            st._replace(
+                hosp_pid=np.full(LOCAL_LIST, -1, dtype=st.hosp_pid.dtype),
+                hosp_until=np.zeros(LOCAL_LIST, dtype=st.hosp_until.dtype),
+                hosp_n=np.zeros(1, dtype=st.hosp_n.dtype),
+                spec_due=np.zeros(LOCAL_LIST, dtype=st.spec_due.dtype),
+                spec_pid=np.full(LOCAL_LIST, -1, dtype=st.spec_pid.dtype),
+                spec_n=np.zeros(1, dtype=st.spec_n.dtype),
+            ),
+            np.zeros(N_EVENTS),
+        )
+        for _ in chunks
+    ]
     first = int(st.day[0])
     with ThreadPoolExecutor(len(chunks)) as pool:
         for day in range(first, first + n_days):
             d = np.int64(day)
             jobs = [
-                pool.submit(_zones_morning, st, prm, thr, d, key, slow, nslow, c) for c in chunks
+                pool.submit(
+                    _zones_morning, st, prm, thr, d, key, slow, nslow, zprobs, event, nshared, c
+                )
+                for c, (_lst, zprobs) in zip(chunks, local, strict=True)
             ]
             for j in jobs:
                 j.result()
-            _region_middle(st, prm, d, key, probs, work, slow, nslow)
+            # An event patient adds at most one entry to each shared list, and only with an
+            # event that may admit or refer: with room for all of them, no event can meet a
+            # full list, and the events can run zone by zone.
+            n_admit, n_spec = (int(x) for x in nshared.sum(axis=0))
+            parallel_days["all"] += 1
+            if st.hosp_n[0] + n_admit <= hosp_cap and st.spec_n[0] + n_spec <= spec_cap:
+                jobs = [
+                    pool.submit(
+                        _zones_events,
+                        st,
+                        lst,
+                        prm,
+                        d,
+                        key,
+                        zprobs,
+                        slow,
+                        nslow,
+                        event,
+                        log,
+                        until,
+                        hkey,
+                        err,
+                        c,
+                    )
+                    for c, (lst, zprobs) in zip(chunks, local, strict=True)
+                ]
+                for j in jobs:
+                    j.result()
+                if err[0]:
+                    raise RuntimeError("a slow-path event touched the shared lists twice")
+                _replay_shared(st, slow, nslow, log, until, hkey)
+                _region_rest(st, prm, d, key, work)
+            else:  # a list could fill up today: the middle phase serially, as simulate_day
+                parallel_days["serial"] += 1
+                _region_middle(st, prm, d, key, probs, work, slow, nslow)
             jobs = [pool.submit(_zones_evening, st, prm, d, key, zwork, c) for c in chunks]
             for j in jobs:
                 j.result()

@@ -167,21 +167,51 @@ def on_acute(st, p, z, i, day, key):
 
 
 @njit(cache=True, _nrt=False)
-def handle_event(st, p, z, i, day, key, u, band, probs):
-    """The slow path: pick the event the draw ``u`` fell on and carry it out."""
-    pat = st.pat
-    sit = pat.situation[i]
+def pick_event(p, pat, i, u, band, probs):
+    """The event patient i's draw ``u`` fell on today, or -1 (rounding at the very top of the
+    total: no event)."""
     event_probabilities(
-        p, sit, band, pat.need[i], pat.literacy[i], pat.ses[i], pat.propensity[i], probs
+        p,
+        pat.situation[i],
+        band,
+        pat.need[i],
+        pat.literacy[i],
+        pat.ses[i],
+        pat.propensity[i],
+        probs,
     )
     x = (np.float64(u) + 0.5) / TWO32
-    k = -1
     for e in range(N_EVENTS):
         x -= probs[e]
         if x < 0.0:
-            k = e
-            break
-    if k < 0:  # rounding at the very top of the total: no event
+            return e
+    return -1
+
+
+@njit(cache=True, _nrt=False)
+def may_admit(k):
+    """Whether event k may admit the patient (to the shared hospital list)."""
+    return (
+        k == EV_FALL
+        or k == EV_ACUTE
+        or k == EV_ADMISSION
+        or k == EV_AVOIDABLE_ADMISSION
+        or k == EV_EMERGENCY
+    )
+
+
+@njit(cache=True, _nrt=False)
+def may_request_specialist(k):
+    """Whether event k may put the patient on the shared specialist heap (an acute
+    deterioration through the urgent GP contact's referral, or direct specialist demand)."""
+    return k == EV_ACUTE or k == EV_SPECIALIST_DIRECT
+
+
+@njit(cache=True, _nrt=False)
+def handle_event(st, p, z, i, day, key, u, band, probs):
+    """The slow path: pick the event the draw ``u`` fell on and carry it out."""
+    k = pick_event(p, st.pat, i, u, band, probs)
+    if k < 0:
         return
     if k == EV_FALL:
         on_fall(st, p, z, i, day, key, band)

@@ -34,6 +34,34 @@ _LEAD_BITS = 4096
 
 
 @njit(cache=True, _nrt=False)
+def hosp_append(st, i, until):
+    """Append patient i (in hospital until day ``until``) to the hospital list (room checked by
+    the caller)."""
+    n = st.hosp_n[0]
+    st.hosp_pid[n] = i
+    st.hosp_until[n] = until
+    st.hosp_n[0] = n + 1
+
+
+@njit(cache=True, _nrt=False)
+def heap_push(st, k, i):
+    """Push patient i with key k onto the specialist heap (room checked by the caller)."""
+    h = st.spec_due
+    pid = st.spec_pid
+    pos = st.spec_n[0]
+    while pos > 0:  # sift up
+        parent = (pos - 1) >> 1
+        if h[parent] <= k:
+            break
+        h[pos] = h[parent]
+        pid[pos] = pid[parent]
+        pos = parent
+    h[pos] = k
+    pid[pos] = i
+    st.spec_n[0] += 1
+
+
+@njit(cache=True, _nrt=False)
 def admit(st, p, z, i, day, key, avoidable):
     """Admit patient i to hospital today (avoidable: an ambulatory-care sensitive admission)."""
     pat = st.pat
@@ -46,9 +74,7 @@ def admit(st, p, z, i, day, key, avoidable):
         return
     mean = p.los_mean_need[pat.need[i]]
     los = max(1, np.int64(exponential(key, i, day, PURPOSE_LOS, mean) + 0.5))
-    st.hosp_pid[n] = i
-    st.hosp_until[n] = day16(day + los)
-    st.hosp_n[0] = n + 1
+    hosp_append(st, i, day16(day + los))
     pat.situation[i] = IN_HOSPITAL
     bump_u16(pat.hospital_admissions, i)
     pat.last_admission_day[i] = day16(day)
@@ -89,21 +115,7 @@ def specialist_request(st, p, z, i, day, key):
         np.int64(exponential(key, i, day, PURPOSE_SPECIALIST, p.specialist_lead_days)),
         _LEAD_BITS - 1,
     )
-    k = np.int32((day + lead) * _LEAD_BITS + lead)
-    # sift up
-    h = st.spec_due
-    pid = st.spec_pid
-    pos = n
-    while pos > 0:
-        parent = (pos - 1) >> 1
-        if h[parent] <= k:
-            break
-        h[pos] = h[parent]
-        pid[pos] = pid[parent]
-        pos = parent
-    h[pos] = k
-    pid[pos] = i
-    st.spec_n[0] = n + 1
+    heap_push(st, np.int32((day + lead) * _LEAD_BITS + lead), i)
     pat.flags[i] |= F_SPEC_WAITING
 
 
