@@ -345,9 +345,16 @@ def _slots(config: C.Config, pops: list[np.ndarray], years: float) -> np.ndarray
     return np.array([n + headroom(int(n), growth, years, turnover) for n in n_init], dtype=np.int64)
 
 
-def _run_bytes(n_inhabitants: int, n_slots: int, agents: bool) -> int:
+# A region of several zones runs its zones in parallel with per-slot scratch (the day's event
+# patients, int32; their events, int8; the log of shared-list operations: op uint8, discharge
+# day int16, heap key int32; see zonesim.core.day._simulate_region).
+REGION_SCRATCH_BYTES_PER_SLOT = 4 + 1 + 1 + 2 + 4
+
+
+def _run_bytes(n_inhabitants: int, n_slots: int, agents: bool, n_zones: int = 1) -> int:
     per = BUILD_BYTES_PER_INHABITANT + (AGENT_BYTES_PER_INHABITANT if agents else 0)
-    return RUN_FIXED_BYTES + estimate_state_bytes(n_slots) + int(n_inhabitants) * per
+    scratch = int(n_slots) * REGION_SCRATCH_BYTES_PER_SLOT if n_zones > 1 else 0
+    return RUN_FIXED_BYTES + estimate_state_bytes(n_slots) + scratch + int(n_inhabitants) * per
 
 
 def estimate_run_bytes(
@@ -364,7 +371,7 @@ def estimate_run_bytes(
     )
     slots = _slots(config, pops, years)
     n = sum(int(p.sum()) for p in pops)
-    return _run_bytes(n, int(slots.sum()), agents), _size_phrase(
+    return _run_bytes(n, int(slots.sum()), agents, len(pops)), _size_phrase(
         default_zone, n, years, int(slots.sum()), agents
     )
 
@@ -699,7 +706,7 @@ def build_state(
             f"({_INDEX_LIMIT:,}); simulate fewer inhabitants per state"
         )
     check_memory(
-        _run_bytes(int(n_init.sum()), total_slots, agents),
+        _run_bytes(int(n_init.sum()), total_slots, agents, len(n_init)),
         _size_phrase(default_zone, int(n_init.sum()), years, total_slots, agents),
     )
     n_munis = sum(len(p) for p in pops)
