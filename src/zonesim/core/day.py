@@ -393,7 +393,9 @@ def simulate(state, prm, tables, seed: int, n_days: int) -> None:
     # compiled kernels and in plain Python (NUMBA_DISABLE_JIT=1, used by the coverage tests).
     st = state._replace(zone=state.zone.view(np.recarray), acc=state.acc.view(np.recarray))
     prm = prm.view(np.recarray)
-    threads = min(numba.get_num_threads(), state.zone.shape[0])
+    nz = state.zone.shape[0]
+    # A single zone never asks numba for threads: that would start its thread pool for nothing.
+    threads = 1 if nz <= 1 else min(numba.get_num_threads(), nz)
     if threads <= 1:  # one zone (or one thread): the plain serial path
         _simulate(st, prm, tables.thr_total, np.uint64(seed), np.int64(n_days))
     else:
