@@ -12,6 +12,7 @@ import time
 import pandas as pd
 import pytest
 
+from terminal import sigint_as_in_a_terminal
 from zonesim.config import load_config
 
 TINY = [
@@ -177,6 +178,7 @@ def test_ctrl_c_during_the_runs_exits_130_and_writes_nothing(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=sigint_as_in_a_terminal,
     )
     # wait until the worker processes run (imported, validated, runs under way)
     deadline = time.monotonic() + 120

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 import zonesim.population as population
+from terminal import sigint_as_in_a_terminal
 from test_bad_inputs import tree
 from test_cli_config_errors import assert_one_line_error
 from zonesim import Region, ZoneModel
@@ -179,6 +180,7 @@ def _start(argv: list[str], cwd: Path) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=sigint_as_in_a_terminal,
     )
 
 
