@@ -14,5 +14,7 @@ import signal
 
 
 def sigint_as_in_a_terminal() -> None:
-    """``preexec_fn`` for :class:`subprocess.Popen`: SIGINT at its default disposition."""
+    """``preexec_fn`` for :class:`subprocess.Popen`: SIGINT and SIGTERM at their default
+    dispositions."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -184,12 +184,14 @@ def _start(argv: list[str], cwd: Path) -> subprocess.Popen:
     )
 
 
-def _ctrl_c_after(proc: subprocess.Popen, seconds: float) -> tuple[int, str, str]:
-    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) after ``seconds``;
-    the process must still be running then (mid-run)."""
+def _ctrl_c_after(
+    proc: subprocess.Popen, seconds: float, sig: int = signal.SIGINT
+) -> tuple[int, str, str]:
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it), or ``sig``, after
+    ``seconds``; the process must still be running then (mid-run)."""
     time.sleep(seconds)
     assert proc.poll() is None, "the run ended before it could be interrupted"
-    os.killpg(proc.pid, signal.SIGINT)
+    os.killpg(proc.pid, sig)
     try:
         out, err = proc.communicate(timeout=60)
     except subprocess.TimeoutExpired:
@@ -233,6 +235,54 @@ def test_ctrl_c_during_run(tmp_path):
     assert rc == 130 and err.splitlines() == ["zonesim: interrupted"], err
     assert stdout == ""
     assert list(tmp_path.iterdir()) == []
+
+
+def _descendants(pid: int) -> list[int]:
+    kids: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as fh:
+            kids += [int(k) for k in fh.read().split()]
+    return kids + [d for k in kids for d in _descendants(k) if os.path.exists(f"/proc/{k}")]
+
+
+def _ended(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(") ", 1)[1].startswith("Z")  # a zombie has ended
+    except OSError:
+        return True
+
+
+def test_sigterm_during_run(tmp_path):
+    """``kill`` (SIGTERM) stops a run like Ctrl-C: one line, exit 143, nothing written."""
+    proc = _start(["run", "-n", "100000", "-y", "40"], tmp_path)
+    rc, stdout, err = _ctrl_c_after(proc, 6, signal.SIGTERM)
+    assert rc == 143 and err.splitlines() == ["zonesim: terminated"], err
+    assert stdout == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs Linux /proc")
+def test_sigterm_to_the_group_during_compare_stops_every_worker(tmp_path):
+    """SIGTERM to the whole process group (``kill -- -PGID``, SLURM's time limit): the workers
+    leave the stopping to the parent, which ends them, leaves the folder as it was and exits 143
+    (not a broken pool's traceback)."""
+    out = tmp_path / "results" / "mine"
+    out.mkdir(parents=True)
+    (out / "comparison.csv").write_text("an earlier result\n", encoding="utf-8")
+    before = tree(tmp_path)
+    proc = _start(["compare", *LONG_COMPARE, "-w", "2", "--out", str(out)], tmp_path)
+    time.sleep(6)
+    workers = _descendants(proc.pid)
+    assert workers, "compare should run its replicates in worker processes"
+    rc, stdout, err = _ctrl_c_after(proc, 0, signal.SIGTERM)
+    assert rc == 143 and err.splitlines() == ["zonesim: terminated"], err
+    assert stdout == ""
+    assert tree(tmp_path) == before
+    deadline = time.monotonic() + 10
+    while not all(_ended(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(_ended(pid) for pid in workers)
 
 
 def test_region_estimate_counts_the_parallel_scratch(monkeypatch):

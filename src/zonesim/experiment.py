@@ -558,10 +558,12 @@ def _summarise_warnings(per_run: list[list[tuple]], n_runs: int) -> list[tuple[s
 
 
 def _worker_init() -> None:
-    """Workers ignore Ctrl-C: the parent handles it and stops them."""
+    """Workers ignore Ctrl-C and SIGTERM (both sent to the whole process group by a terminal,
+    ``kill -- -PGID`` or SLURM): the parent handles them and stops the workers itself."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _execute(tasks: list[tuple], workers: int, progress: bool) -> list[tuple]:
@@ -654,7 +656,7 @@ def _stop_pool(pool) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
     for p in procs:
         if p.is_alive():
-            p.terminate()
+            p.kill()  # SIGKILL: the workers ignore SIGTERM (see _worker_init); they hold nothing
     for p in procs:
         p.join(timeout=5)
 

@@ -3,13 +3,20 @@
 One module per sub-command (``zonesim/cli/<name>.py``), each with ``register(subparsers)`` that
 adds its parser and sets ``func(args) -> int``. Input errors (:class:`ZonesimInputError`) become
 one line on stderr and exit code 2, never a traceback.
+
+Ctrl-C (SIGINT) and SIGTERM (``kill``, a SLURM time limit or ``scancel``) stop a command the same
+way: the cleanup of an interrupted run (no half-written output folder, compare's workers stopped)
+runs, then one line and exit code 130 (interrupted) or 143 (terminated). A signal the process
+inherited as ignored stays ignored, as in any Python program.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 
 from ..errors import ResourceError, ZonesimInputError
 
@@ -39,8 +46,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so that the same cleanup runs."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``zonesim`` console command."""
+    on_term = None
+    if threading.current_thread() is threading.main_thread():
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:  # an inherited SIG_IGN stays
+            on_term = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        return _main(argv)
+    finally:
+        if on_term is not None:  # main() may be called in-process (tests, notebooks)
+            signal.signal(signal.SIGTERM, on_term)
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         parser = build_parser()  # imports the sub-commands: Ctrl-C may land here too
         args = parser.parse_args(argv)
@@ -51,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     except ResourceError as exc:
         print(f"zonesim: error: {exc}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("zonesim: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("zonesim: interrupted", file=sys.stderr)
         return 130

@@ -10,7 +10,8 @@
 
 Results go to ``results/sweeps/<name>/`` (or ``--out``), one Parquet file per run; rerunning
 skips what is done. Exit codes: 0 every run done, 1 some runs failed after their retries (rerun
-to retry them), 2 bad input (nothing run or written), 130 interrupted (rerun to resume).
+to retry them), 2 bad input (nothing run or written), 130 interrupted (Ctrl-C) and 143
+terminated (SIGTERM): rerun to resume.
 """
 
 from __future__ import annotations
