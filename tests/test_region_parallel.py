@@ -121,3 +121,39 @@ def test_region_baseline_with_numba_threads(threads):
     for name in CASES:
         assert got[name]["digest"] == stored[name]["digest"], name
         assert got[name]["counts"] == stored[name]["counts"], name
+
+
+_PATHS_SCRIPT = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import zonesim.core.day as D
+from test_region_parallel import CASES, region_case
+out = {}
+for name in CASES:
+    D.parallel_days.update({k: 0 for k in D.parallel_days})
+    region_case(name)
+    out[name] = dict(D.parallel_days)
+print(json.dumps(out))
+"""
+
+
+def test_the_baseline_takes_every_parallel_phase_and_every_fallback():
+    """With 2 threads, the plain region runs every day's slow-path events and gatekeeper in
+    parallel (logged and replayed); the busy one, whose shared lists fill up, falls back to the
+    serial phases on some days and not on others. So the stored digests check both."""
+    env = dict(os.environ, NUMBA_NUM_THREADS="2")
+    proc = subprocess.run(
+        [sys.executable, "-c", _PATHS_SCRIPT, str(Path(__file__).parent)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    days = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert days["plain"] == {"serial": 0, "gatekeeper_serial": 0, "all": DAYS}
+    busy = days["busy"]
+    assert busy["all"] == DAYS
+    assert 0 < busy["serial"] < DAYS  # events: some days in parallel, some serially
+    parallel_events = DAYS - busy["serial"]
+    assert 0 < busy["gatekeeper_serial"] < parallel_events  # the gatekeeper likewise

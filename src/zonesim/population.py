@@ -347,13 +347,20 @@ def _slots(config: C.Config, pops: list[np.ndarray], years: float) -> np.ndarray
 
 # A region of several zones runs its zones in parallel with per-slot scratch (the day's event
 # patients, int32; their events, int8; the log of shared-list operations: op uint8, discharge
-# day int16, heap key int32; see zonesim.core.day._simulate_region).
+# day int16, heap key int32) and the gatekeeper's logs (per entry: a hospital entry, int32 and
+# int16, and a specialist entry, int32 and int32); see zonesim.core.day._simulate_zones_parallel.
 REGION_SCRATCH_BYTES_PER_SLOT = 4 + 1 + 1 + 2 + 4
+GATEKEEPER_LOG_BYTES_PER_ENTRY = 4 + 2 + 4 + 4
 
 
 def _run_bytes(n_inhabitants: int, n_slots: int, agents: bool, n_zones: int = 1) -> int:
+    from .core.day import gatekeeper_log_room
+
     per = BUILD_BYTES_PER_INHABITANT + (AGENT_BYTES_PER_INHABITANT if agents else 0)
-    scratch = int(n_slots) * REGION_SCRATCH_BYTES_PER_SLOT if n_zones > 1 else 0
+    scratch = 0
+    if n_zones > 1:
+        scratch = int(n_slots) * REGION_SCRATCH_BYTES_PER_SLOT
+        scratch += gatekeeper_log_room(int(n_slots)) * GATEKEEPER_LOG_BYTES_PER_ENTRY
     return RUN_FIXED_BYTES + estimate_state_bytes(n_slots) + scratch + int(n_inhabitants) * per
 
 

@@ -41,7 +41,14 @@ from .state import (
     N_DISCIPLINES,
     N_EVENTS,
 )
-from .streams import PURPOSE_DAILY, draw_u32, seed_key
+from .streams import (
+    PURPOSE_DAILY,
+    PURPOSE_EMERGENCY,
+    PURPOSE_QUEUE,
+    draw_u32,
+    seed_key,
+    uniform,
+)
 from .switching import caregivers, switch_moments
 from .workforce import start_of_day, workforce
 
@@ -54,10 +61,20 @@ LOG_SPECIALIST = 2  # pushed onto the specialist heap
 LOG_DIED = 4  # died: leaves the hospital list
 LOG_DIED_WAITING = 8  # died while on the specialist heap: its request is withdrawn
 LOCAL_LIST = 4  # room of a worker's own stand-in lists (an event adds at most one to each)
+# Room of the zone-parallel gatekeeper's logs of shared-list additions, per patient slot (a day
+# needs one entry per patient queued at a GP; the default scenario queues well under 1%).
+GATEKEEPER_LOG_PER_SLOT = 0.02
+
+
+def gatekeeper_log_room(n_slots: int) -> int:
+    """Entries of each of the zone-parallel gatekeeper's logs for a region of ``n_slots``."""
+    return max(4096, int(np.ceil(GATEKEEPER_LOG_PER_SLOT * n_slots)))
+
 
 # Days the zone-parallel path ran the slow-path events serially (a shared list could have
-# filled up), and all its days; diagnostics for benchmarks.
-parallel_days = {"serial": 0, "all": 0}
+# filled up), days it ran the gatekeeper serially (likewise, or its log was too small), and all
+# its days; diagnostics for benchmarks.
+parallel_days = {"serial": 0, "gatekeeper_serial": 0, "all": 0}
 
 
 @njit(cache=True, _nrt=False)
@@ -244,6 +261,76 @@ def _replay_shared(st, slow, nslow, log, until, hkey):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
+def _gatekeeper_bounds(st, prm, day, key, hoff, soff):
+    """Bounds on what each zone's gatekeeper adds to the shared lists today. A queued patient
+    is served (at most one specialist request), or, having waited past ``unmet_wait_days``,
+    may go to the emergency department and be admitted (at most one admission; whether it
+    would is fixed by its own draws of the day, which are counter-based), or waits on. Zone
+    z's shares of the gatekeeper's logs are ``hoff[z]:hoff[z + 1]`` (admissions) and
+    ``soff[z]:soff[z + 1]`` (specialist requests); returns the two totals."""
+    admissible = 0
+    queued = 0
+    for z in range(st.zone.shape[0]):
+        hoff[z] = admissible
+        soff[z] = queued
+        p = prm[z]
+        for k in range(st.zone[z].first_practice, st.zone[z].end_practice):
+            n = st.prac.queue_len[k]
+            queued += n
+            mask = st.prac.queue_cap[k] - 1
+            base = st.prac.queue_start[k]
+            for t in range(n):  # in arrival order: the longest waits first
+                pos = base + ((st.prac.queue_head[k] + t) & mask)
+                if day - st.queue_day[pos] <= p.unmet_wait_days:
+                    break
+                i = st.queue_pid[pos]
+                if (
+                    i >= 0
+                    and uniform(key, i, day, PURPOSE_QUEUE) < p.ed_after_wait
+                    and uniform(key, i, day, PURPOSE_EMERGENCY) < p.admission_after_emergency
+                ):
+                    admissible += 1
+    nz = st.zone.shape[0]
+    hoff[nz] = admissible
+    soff[nz] = queued
+    return admissible, queued
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _zones_gatekeeper(gst, prm, day, key, work, hoff, soff, hend, send, zones):
+    """Zone-local (one worker's zones): process 5 with ``gst``, the state with logs in place
+    of the shared lists (a hospital list, and a specialist "heap" whose two-entry ``spec_n``
+    makes heap_push append in call order), so that zone z's additions land in its shares
+    ``hoff[z]:hend[z]`` and ``soff[z]:send[z]``. Taken only when the shared lists have room
+    for everything the bounds of _gatekeeper_bounds allow, so no addition meets a full list."""
+    for zz in range(zones.shape[0]):
+        z = zones[zz]
+        gst.hosp_n[0] = hoff[z]
+        gst.spec_n[0] = soff[z]
+        gatekeeper(gst, prm[z], z, day, key, work)
+        hend[z] = gst.hosp_n[0]
+        send[z] = gst.spec_n[0]
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _replay_gatekeeper(st, prm, day, key, glog, hoff, soff, hend, send):
+    """Serial: the gatekeeper's logged additions in zone order (the order of simulate_day;
+    the two lists are independent), then secondary care. Returns False (nothing replayed) if
+    a zone logged more than its share, which the bounds of _gatekeeper_bounds exclude."""
+    nz = st.zone.shape[0]
+    for z in range(nz):
+        if hend[z] > hoff[z + 1] or send[z] > soff[z + 1]:
+            return False
+    for z in range(nz):
+        for n in range(hoff[z], hend[z]):
+            hosp_append(st, glog.hosp_pid[n], glog.hosp_until[n])
+        for n in range(soff[z], send[z]):
+            heap_push(st, glog.spec_due[n], glog.spec_pid[n])
+    secondary_care(st, prm, day, key)  # 6
+    return True
+
+
+@njit(cache=True, nogil=True, _nrt=False)
 def _region_rest(st, prm, day, key, work):
     """Serial, in zone order: the gatekeeper and secondary care."""
     for z in range(st.zone.shape[0]):
@@ -295,10 +382,16 @@ def _simulate_zones_parallel(st, prm, thr, seed, n_days, n_threads):
     """The same days as _simulate, the zone-local phases on ``n_threads`` threads.
 
     Per day: (1) in parallel, each zone's recount, start of day and the fast path of its
-    patient pass (which only reads); (2) serially, in zone order, everything that may touch the
-    region's shared lists: the slow-path events, entrants, the gatekeeper, secondary care;
-    (3) in parallel, each zone's processes 7-9 and accumulators. Each parallel phase writes only
-    its zone's data, so the result is that of _simulate, bit for bit, for any thread count."""
+    patient pass (which only reads); (2) in parallel, each zone's slow-path events and entrants,
+    their additions to the region's shared hospital list and specialist heap logged per event
+    patient, then replayed serially in zone order; (3) in parallel, each zone's gatekeeper, its
+    additions logged per zone, replayed serially in zone order, then secondary care (serial:
+    it serves the shared lists); (4) in parallel, each zone's processes 7-9 and accumulators.
+    (2) and (3) are taken on days when the shared lists have room for every addition they may
+    make, so no addition meets a full list; otherwise that phase runs serially, as
+    simulate_day. Each parallel phase writes only its zone's data and the replays keep the
+    serial order of the shared lists, so the result is that of _simulate, bit for bit, for any
+    thread count."""
     key = np.uint64(seed_key(seed))  # a Python int from Python: keep numba's uint64 arithmetic
     nz = st.zone.shape[0]
     probs = np.zeros(N_EVENTS)
@@ -316,6 +409,18 @@ def _simulate_zones_parallel(st, prm, thr, seed, n_days, n_threads):
     nshared = np.zeros((nz, 2), dtype=np.int64)
     hosp_cap = st.hosp_pid.shape[0]
     spec_cap = st.spec_due.shape[0]
+    # The gatekeeper's logs: a hospital list and a specialist list, appended in call order.
+    log_cap = gatekeeper_log_room(n_pat)
+    glog = st._replace(
+        hosp_pid=np.full(log_cap, -1, dtype=st.hosp_pid.dtype),
+        hosp_until=np.zeros(log_cap, dtype=st.hosp_until.dtype),
+        spec_due=np.zeros(log_cap, dtype=st.spec_due.dtype),
+        spec_pid=np.full(log_cap, -1, dtype=st.spec_pid.dtype),
+    )
+    hoff = np.zeros(nz + 1, dtype=np.int64)
+    soff = np.zeros(nz + 1, dtype=np.int64)
+    hend = np.zeros(nz, dtype=np.int64)
+    send = np.zeros(nz, dtype=np.int64)
     chunks = _chunks(st, n_threads)
     # Per worker: its own scratch of event probabilities and stand-in shared lists.
     local = [
@@ -329,6 +434,15 @@ def _simulate_zones_parallel(st, prm, thr, seed, n_days, n_threads):
                 spec_n=np.zeros(1, dtype=st.spec_n.dtype),
             ),
             np.zeros(N_EVENTS),
+        )
+        for _ in chunks
+    ]
+    # Per worker, for the gatekeeper: the shared logs (each zone writes its own share) with the
+    # worker's own counts (a two-entry spec_n: see heap_push), and scratch rows of practices.
+    gk_local = [
+        (
+            glog._replace(hosp_n=np.zeros(1, np.int64), spec_n=np.zeros(2, np.int64)),
+            np.zeros((6, width)),
         )
         for _ in chunks
     ]
@@ -375,7 +489,25 @@ def _simulate_zones_parallel(st, prm, thr, seed, n_days, n_threads):
                 if err[0]:
                     raise RuntimeError("a slow-path event touched the shared lists twice")
                 _replay_shared(st, slow, nslow, log, until, hkey)
-                _region_rest(st, prm, d, key, work)
+                admissible, queued = _gatekeeper_bounds(st, prm, d, key, hoff, soff)
+                if (
+                    queued <= log_cap
+                    and st.hosp_n[0] + admissible <= hosp_cap
+                    and st.spec_n[0] + queued <= spec_cap
+                ):
+                    jobs = [
+                        pool.submit(
+                            _zones_gatekeeper, gst, prm, d, key, gw, hoff, soff, hend, send, c
+                        )
+                        for c, (gst, gw) in zip(chunks, gk_local, strict=True)
+                    ]
+                    for j in jobs:
+                        j.result()
+                    if not _replay_gatekeeper(st, prm, d, key, glog, hoff, soff, hend, send):
+                        raise RuntimeError("a zone's gatekeeper added more than its bound")
+                else:
+                    parallel_days["gatekeeper_serial"] += 1
+                    _region_rest(st, prm, d, key, work)
             else:  # a list could fill up today: the middle phase serially, as simulate_day
                 parallel_days["serial"] += 1
                 _region_middle(st, prm, d, key, probs, work, slow, nslow)

@@ -45,10 +45,19 @@ def hosp_append(st, i, until):
 
 @njit(cache=True, _nrt=False)
 def heap_push(st, k, i):
-    """Push patient i with key k onto the specialist heap (room checked by the caller)."""
+    """Push patient i with key k onto the specialist heap (room checked by the caller).
+
+    A zone worker of a region's parallel gatekeeper (zonesim.core.day) passes stand-in lists
+    whose ``spec_n`` has two entries instead of one: there the push is appended, unsorted, in
+    call order, and replayed onto the real heap later."""
     h = st.spec_due
     pid = st.spec_pid
     pos = st.spec_n[0]
+    if st.spec_n.shape[0] > 1:  # a zone worker's log
+        h[pos] = k
+        pid[pos] = i
+        st.spec_n[0] = pos + 1
+        return
     while pos > 0:  # sift up
         parent = (pos - 1) >> 1
         if h[parent] <= k:
