@@ -12,7 +12,7 @@ import time
 import pandas as pd
 import pytest
 
-from terminal import sigint_as_in_a_terminal
+from terminal import children, ended, sigint_as_in_a_terminal
 from zonesim.config import load_config
 
 TINY = [
@@ -149,22 +149,6 @@ def test_interrupt_while_saving_keeps_the_old_folder(zonesim_main, tmp_cwd, monk
     assert (old / "runs.csv").read_text() == "the previous results\n"
 
 
-def _children(pid: int) -> list[int]:
-    kids: list[int] = []
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/children") as fh:
-            kids += [int(k) for k in fh.read().split()]
-    return kids
-
-
-def _gone(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(") ", 1)[1].startswith("Z")  # a zombie has ended
-    except OSError:
-        return True
-
-
 @pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs Linux /proc")
 def test_ctrl_c_during_the_runs_exits_130_and_writes_nothing(tmp_path):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -182,11 +166,11 @@ def test_ctrl_c_during_the_runs_exits_130_and_writes_nothing(tmp_path):
     )
     # wait until the worker processes run (imported, validated, runs under way)
     deadline = time.monotonic() + 120
-    while not _children(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
+    while not children(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)
     assert proc.poll() is None, proc.communicate()
     time.sleep(1.0)
-    workers = _children(proc.pid)
+    workers = children(proc.pid)
     assert workers
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
@@ -195,9 +179,9 @@ def test_ctrl_c_during_the_runs_exits_130_and_writes_nothing(tmp_path):
     assert out == ""
     assert list(tmp_path.iterdir()) == []
     deadline = time.monotonic() + 10
-    while not all(_gone(pid) for pid in workers) and time.monotonic() < deadline:
+    while not all(ended(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert all(_gone(pid) for pid in workers)  # the workers were stopped too
+    assert all(ended(pid) for pid in workers)  # the workers were stopped too
 
 
 def test_unwritable_output_folder_is_an_input_error(zonesim_main, tmp_cwd):

@@ -105,18 +105,24 @@ print(json.dumps(compute()))
 """
 
 
-@pytest.mark.parametrize("threads", ["1", "2"])
-def test_region_baseline_with_numba_threads(threads):
+def _in_a_fresh_process(script: str, threads: str):
+    """Run ``script`` (which prints one JSON line) in a fresh interpreter with
+    ``NUMBA_NUM_THREADS=threads``; return what it printed."""
     env = dict(os.environ, NUMBA_NUM_THREADS=threads)
     proc = subprocess.run(
-        [sys.executable, "-c", _SCRIPT, str(Path(__file__).parent)],
+        [sys.executable, "-c", script, str(Path(__file__).parent)],
         capture_output=True,
         text=True,
         env=env,
         timeout=900,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_region_baseline_with_numba_threads(threads):
+    got = _in_a_fresh_process(_SCRIPT, threads)
     stored = json.loads(REGION_BASELINE.read_text())
     for name in CASES:
         assert got[name]["digest"] == stored[name]["digest"], name
@@ -141,16 +147,7 @@ def test_the_baseline_takes_every_parallel_phase_and_every_fallback():
     """With 2 threads, the plain region runs every day's slow-path events and gatekeeper in
     parallel (logged and replayed); the busy one, whose shared lists fill up, falls back to the
     serial phases on some days and not on others. So the stored digests check both."""
-    env = dict(os.environ, NUMBA_NUM_THREADS="2")
-    proc = subprocess.run(
-        [sys.executable, "-c", _PATHS_SCRIPT, str(Path(__file__).parent)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    days = json.loads(proc.stdout.strip().splitlines()[-1])
+    days = _in_a_fresh_process(_PATHS_SCRIPT, "2")
     assert days["plain"] == {"serial": 0, "gatekeeper_serial": 0, "all": DAYS}
     busy = days["busy"]
     assert busy["all"] == DAYS

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import zonesim.population as population
-from terminal import sigint_as_in_a_terminal
+from terminal import children, ended, sigint_as_in_a_terminal
 from test_bad_inputs import tree
 from test_cli_config_errors import assert_one_line_error
 from zonesim import Region, ZoneModel
@@ -237,22 +237,6 @@ def test_ctrl_c_during_run(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def _descendants(pid: int) -> list[int]:
-    kids: list[int] = []
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/children") as fh:
-            kids += [int(k) for k in fh.read().split()]
-    return kids + [d for k in kids for d in _descendants(k) if os.path.exists(f"/proc/{k}")]
-
-
-def _ended(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(") ", 1)[1].startswith("Z")  # a zombie has ended
-    except OSError:
-        return True
-
-
 def test_sigterm_during_run(tmp_path):
     """``kill`` (SIGTERM) stops a run like Ctrl-C: one line, exit 143, nothing written."""
     proc = _start(["run", "-n", "100000", "-y", "40"], tmp_path)
@@ -273,16 +257,16 @@ def test_sigterm_to_the_group_during_compare_stops_every_worker(tmp_path):
     before = tree(tmp_path)
     proc = _start(["compare", *LONG_COMPARE, "-w", "2", "--out", str(out)], tmp_path)
     time.sleep(6)
-    workers = _descendants(proc.pid)
+    workers = children(proc.pid)
     assert workers, "compare should run its replicates in worker processes"
     rc, stdout, err = _ctrl_c_after(proc, 0, signal.SIGTERM)
     assert rc == 143 and err.splitlines() == ["zonesim: terminated"], err
     assert stdout == ""
     assert tree(tmp_path) == before
     deadline = time.monotonic() + 10
-    while not all(_ended(pid) for pid in workers) and time.monotonic() < deadline:
+    while not all(ended(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert all(_ended(pid) for pid in workers)
+    assert all(ended(pid) for pid in workers)
 
 
 def test_region_estimate_counts_the_parallel_scratch(monkeypatch):
