@@ -55,7 +55,7 @@ TARGETS: tuple[Target, ...] = (
     Target("cost_gp_per_capita_eur", 175.0, 30.0, C.SRC_RIZIV, "about 5.1 contacts at 32-46 euro"),
 )
 
-WARMUP_DAYS = 180
+WARMUP_DAYS = C.WARMUP_DAYS  # the one default, kept here for existing imports
 
 
 def calibrate(

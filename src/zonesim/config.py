@@ -25,6 +25,10 @@ from typing import Any
 
 from .errors import ZonesimInputError
 
+# Days simulated before measurement starts (queues, episodes and strain settle): the one default
+# warm-up of every entry point (ZoneModel, `zonesim run`, compare, sweeps, calibration).
+WARMUP_DAYS = 180
+
 __all__ = [
     "CareDemandParams",
     "CaregiverParams",

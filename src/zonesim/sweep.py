@@ -70,6 +70,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .config import WARMUP_DAYS
 from .errors import ZonesimInputError
 
 __all__ = [
@@ -228,7 +229,7 @@ class Study:
     policies: tuple[str, ...] = ("status_quo",)
     replicates: int = 1
     years: float = 1.0
-    warmup_days: int = 180
+    warmup_days: int = WARMUP_DAYS
     seed: int = 2020
     population: int | None = None
     overrides: tuple[str, ...] = ()
