@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 
 from .case_management import case_manager_allocation
-from .demography import leave_hospital_list, recount, renewal, withdraw_specialist
+from .demography import leave_hospital_list, migration, recount, renewal, withdraw_specialist
 from .events import (
     handle_event,
     may_admit,
@@ -96,6 +96,7 @@ def simulate_day(st, prm, thr, day, key, probs, work):
     for z in range(nz):
         if day % RECOUNT_EVERY == 0:
             recount(st, prm[z], z, day)
+            migration(st, prm[z], z, day, key)  # 1-2: migration by age, need regression
         start_of_day(st, prm[z], z)
     for z in range(nz):
         patient_events(st, prm[z], thr, z, day, key, probs)  # 1-4: demography .. care seeking
@@ -159,6 +160,7 @@ def _zones_morning(st, prm, thr, day, key, slow, nslow, probs, event, nshared, z
         p = prm[z]
         if day % RECOUNT_EVERY == 0:
             recount(st, p, z, day)
+            migration(st, p, z, day, key)  # 1-2: migration by age, need regression
         start_of_day(st, p, z)
         n = _collect_slow(st, thr, z, day, key, slow)
         nslow[z] = n
