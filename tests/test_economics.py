@@ -288,3 +288,45 @@ def test_figures_render(tmp_path):
     one = E.analyse(_two_policy_table(draws=1), "status_quo")
     texts = [t.get_text() for t in plots.ceac_figure(one).axes[0].texts]
     assert any("no acceptability curve" in t for t in texts)
+
+
+# --- a real comparison ---------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:.*routine GP requests:RuntimeWarning")
+def test_a_real_comparison_in_the_currency_of_decisions():
+    """A small comparison (3 policies x 3 replicates): every policy gets a row against the
+    baseline, the zone totals of the per-year table are the runs' scorecards, and the analysis
+    is the same whichever order the runs come in."""
+    from zonesim import compare
+
+    res = compare(
+        name="econ",
+        population=6_000,
+        replicates=3,
+        years=1.0,
+        warmup_days=30,
+        seed=5,
+        policies=["status_quo", "case_management_pool", "strict_gatekeeping"],
+        workers=1,
+    )
+    yearly = E.yearly_from_comparison(res)
+    assert set(yearly["policy"]) == set(res.labels) and set(yearly["year"]) == {1}
+    run = res.runs.set_index(["policy", "replicate"])
+    for r in yearly.itertuples():
+        py = run.loc[(r.policy, r.draw), "person_years"]
+        assert r.population == pytest.approx(py, rel=1e-9)
+        want = run.loc[(r.policy, r.draw), "cost_hospital_per_capita_eur"] * py
+        assert r.cost_hospital_eur == pytest.approx(want, rel=1e-6)
+    ce = E.from_comparison(res)
+    assert ce.comparator == "status_quo"
+    t = ce.table.set_index("policy")
+    assert t.loc["status_quo", "inc_cost"] == 0 and t.loc["status_quo", "inc_qalys"] == 0
+    assert set(t["status"]) <= {"ND", "D", "ED"} and (t["status"] == "ND").any()
+    assert len(ce.acceptability) == 101 * 3
+    assert sorted(ce.budget["year"].unique()) == [1]
+    shuffled = E.analyse(yearly.sample(frac=1.0, random_state=1), "status_quo")
+    pd.testing.assert_frame_equal(
+        shuffled.table.set_index("policy").loc[t.index, ["cost", "qalys", "icer"]],
+        t[["cost", "qalys", "icer"]],
+    )

@@ -25,8 +25,9 @@ the field (dampack's ``calculate_icers``, ``ceac`` and ``calc_evpi``; hesim's ``
 
 The input is a tidy per-year table (:data:`YEARLY_COLUMNS`): one row per policy, draw and year,
 with the zone's totals for that year. :func:`yearly_from_timeseries` builds it from the monthly
-time series of a run (:func:`zonesim.metrics.timeseries`). Everything here is pure arithmetic on
-that table; nothing runs the model.
+time series of a run (:func:`zonesim.metrics.timeseries`), :func:`yearly_from_comparison` from
+a whole policy comparison, and :func:`from_comparison` analyses a comparison in one call.
+Everything here is pure arithmetic on that table; nothing runs the model.
 """
 
 from __future__ import annotations
@@ -54,9 +55,11 @@ __all__ = [
     "discount_factors",
     "discounted_totals",
     "evpi",
+    "from_comparison",
     "icer_frontier",
     "net_monetary_benefit",
     "yearly_costs",
+    "yearly_from_comparison",
     "yearly_from_timeseries",
 ]
 
@@ -167,6 +170,35 @@ def yearly_from_timeseries(ts, *, policy: str, draw: int, informal_care_hour: fl
     out.insert(0, "draw", int(draw))
     out.insert(0, "policy", str(policy))
     return out[list(YEARLY_COLUMNS)]
+
+
+def yearly_from_comparison(result):
+    """The per-year table of a policy comparison (:class:`zonesim.experiment.ComparisonResult`):
+    one block of :func:`yearly_from_timeseries` per run, the replicate as the draw (the same
+    replicate under every policy shares its random numbers)."""
+    import pandas as pd
+
+    ts = result.timeseries
+    if ts is None or len(ts) == 0:
+        return pd.DataFrame(columns=list(YEARLY_COLUMNS))
+    hour = result.config.parameters.costs.informal_care_hour
+    frames = [
+        yearly_from_timeseries(
+            g.drop(columns=["policy", "replicate", "seed"]),
+            policy=policy,
+            draw=replicate,
+            informal_care_hour=hour,
+        )
+        for (policy, replicate), g in ts.groupby(["policy", "replicate"], sort=False)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def from_comparison(result, **options) -> CostEffectiveness:
+    """:func:`analyse` of a policy comparison against its baseline policy; ``options`` as for
+    :func:`analyse` (``discounting``, ``perspective``, ``wtp`` ...)."""
+    options.setdefault("comparator", result.baseline)
+    return analyse(yearly_from_comparison(result), **options)
 
 
 def discount_factors(years, rate: float) -> np.ndarray:
