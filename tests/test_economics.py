@@ -217,6 +217,10 @@ def test_analyse_reports_increments_icer_and_nmb_against_the_comparator():
     assert "no official threshold" in res.conventions()
     md = res.to_markdown()
     assert "| new |" in md and "Budget impact" in md
+    rng = res.nmb_range((0.0, 50_000.0))
+    assert rng.loc["new", "0"] == pytest.approx(-t.loc["new", "inc_cost"])
+    assert rng.loc["new", "50,000"] == pytest.approx(t.loc["new", "inc_nmb"])
+    assert "20,000 | 50,000 | 80,000" in md
 
 
 def test_budget_impact_is_undiscounted_payer_cost_per_year():
@@ -330,3 +334,29 @@ def test_a_real_comparison_in_the_currency_of_decisions():
         shuffled.table.set_index("policy").loc[t.index, ["cost", "qalys", "icer"]],
         t[["cost", "qalys", "icer"]],
     )
+
+
+def test_yearly_scorecards_give_the_same_table_as_the_series():
+    """Per-year scorecards (the runs pipeline keeps one per measured year) and the monthly series
+    of the same years give the same per-year totals."""
+    ts = pd.DataFrame(
+        {
+            "month": np.arange(1, 25),
+            "person_years": np.full(24, 1000 / 12),
+            "qalys_per_capita": np.linspace(0.80, 0.82, 24),
+            "informal_care_hours_per_capita": np.full(24, 30.0),
+            "cost_gp_per_capita_eur": np.linspace(150, 170, 24),
+        }
+    )
+    by_series = E.yearly_from_timeseries(ts, policy="sq", draw=0)
+    cards = []
+    for y in (1, 2):
+        m = ts[(ts["month"] - 1) // 12 + 1 == y]
+        w = m["person_years"]
+        card = {c: float((m[c] * w).sum() / w.sum()) for c in m.columns if c != "month"}
+        card["person_years"] = float(w.sum())
+        cards.append({"policy": "sq", "replicate": 0, "year": y, **card})
+    by_cards = E.yearly_from_scorecards(pd.DataFrame(cards))
+    pd.testing.assert_frame_equal(by_series, by_cards, check_dtype=False)
+    with pytest.raises(ValueError, match="year"):
+        E.yearly_from_scorecards(pd.DataFrame(cards).drop(columns="year"))

@@ -46,6 +46,7 @@ __all__ = [
     "INFORMAL_CARE_HOUR_EUR",
     "PERSPECTIVES",
     "WTP_RANGE",
+    "WTP_SHOWN",
     "YEARLY_COLUMNS",
     "CostEffectiveness",
     "Discounting",
@@ -60,6 +61,7 @@ __all__ = [
     "net_monetary_benefit",
     "yearly_costs",
     "yearly_from_comparison",
+    "yearly_from_scorecards",
     "yearly_from_timeseries",
 ]
 
@@ -110,6 +112,10 @@ every function that uses it. :data:`WTP_RANGE` is the range the acceptability cu
 
 WTP_RANGE = (0.0, 100_000.0)
 
+WTP_SHOWN = (20_000.0, 50_000.0, 80_000.0)
+"""The willingness-to-pay values at which the net monetary benefit is shown side by side (the
+Dutch reference values): with no Belgian threshold, a reader sees where the verdict turns."""
+
 COST_COLUMNS = tuple(f"cost_{s}_eur" for s in COST_SECTORS)
 YEARLY_COLUMNS = (
     "policy",
@@ -140,33 +146,60 @@ def _check_yearly(df) -> None:
         raise ValueError(f"per-year table: duplicate row for policy, draw, year = {row}")
 
 
+def _totals(frame, informal_care_hour: float | None) -> dict[str, np.ndarray]:
+    """Zone totals of rows of (flat) scorecards: each rate per person-year x ``person_years``.
+    Informal care hours come from ``informal_care_hours_per_capita`` (or, for series made
+    before that metric, from the valued cost line divided by ``informal_care_hour``)."""
+    py = frame["person_years"].to_numpy(float)
+
+    def col(name: str) -> np.ndarray:
+        if name not in frame:
+            return np.zeros(len(frame))
+        return np.nan_to_num(frame[name].to_numpy(float))
+
+    out = {"population": py, "qalys": col("qalys_per_capita") * py}
+    if "informal_care_hours_per_capita" in frame:
+        hours = col("informal_care_hours_per_capita")
+    elif informal_care_hour:
+        hours = col("cost_informal_care_per_capita_eur") / informal_care_hour
+    else:
+        raise ValueError("scorecards without informal care hours: pass informal_care_hour")
+    out["informal_care_hours"] = hours * py
+    for sector, name in zip(COST_SECTORS, COST_COLUMNS, strict=True):
+        out[name] = col(f"cost_{sector}_per_capita_eur") * py
+    return out
+
+
+def yearly_from_scorecards(cards, *, draw: str = "replicate", informal_care_hour=None):
+    """The per-year table from flat scorecards of single measured years: one row per policy,
+    ``draw`` (the column that numbers the draws: a replicate, or a parameter draw) and
+    ``year`` (1, 2, ...), with ``person_years`` and the per-capita rates of the scorecard."""
+    import pandas as pd
+
+    for name in ("policy", draw, "year", "person_years"):
+        if name not in cards:
+            raise ValueError(f"yearly scorecards: missing column {name!r}")
+    out = pd.DataFrame(_totals(cards, informal_care_hour))
+    out.insert(0, "year", cards["year"].to_numpy(int))
+    out.insert(0, "draw", cards[draw].to_numpy())
+    out.insert(0, "policy", cards["policy"].astype(str).to_numpy())
+    return out[list(YEARLY_COLUMNS)]
+
+
 def yearly_from_timeseries(ts, *, policy: str, draw: int, informal_care_hour: float | None = None):
     """The per-year table of one run from its monthly time series.
 
     ``ts`` is :func:`zonesim.metrics.timeseries` (rates per person-year over each month, with
     ``person_years``): totals are rate x person-years, summed per year of 12 months (a last,
-    partial year is kept, with its own person-years). Informal care hours come from
-    ``informal_care_hours_per_capita`` (or, for older series, from the valued cost line divided
-    by ``informal_care_hour``).
+    partial year is kept, with its own person-years).
     """
     import pandas as pd
 
     if ts.empty:
         return pd.DataFrame(columns=list(YEARLY_COLUMNS))
-    py = ts["person_years"].to_numpy(float)
-    year = (ts["month"].to_numpy(int) - 1) // 12 + 1
-    cols: dict[str, Any] = {"year": year, "population": py}
-    cols["qalys"] = ts["qalys_per_capita"].to_numpy(float) * py
-    if "informal_care_hours_per_capita" in ts:
-        hours = ts["informal_care_hours_per_capita"].to_numpy(float)
-    elif informal_care_hour:
-        hours = ts["cost_informal_care_per_capita_eur"].to_numpy(float) / informal_care_hour
-    else:
-        raise ValueError("time series without informal care hours: pass informal_care_hour")
-    cols["informal_care_hours"] = hours * py
-    for sector, col in zip(COST_SECTORS, COST_COLUMNS, strict=True):
-        cols[col] = ts.get(f"cost_{sector}_per_capita_eur", 0.0) * py
-    out = pd.DataFrame(cols).fillna(0.0).groupby("year", as_index=False).sum()
+    out = pd.DataFrame(_totals(ts, informal_care_hour))
+    out.insert(0, "year", (ts["month"].to_numpy(int) - 1) // 12 + 1)
+    out = out.groupby("year", as_index=False).sum()
     out.insert(0, "draw", int(draw))
     out.insert(0, "policy", str(policy))
     return out[list(YEARLY_COLUMNS)]
@@ -454,6 +487,17 @@ class CostEffectiveness:
             f"benefit at {self.wtp:,.0f} euro per QALY (Belgium has no official threshold)"
         )
 
+    def nmb_range(self, wtps=WTP_SHOWN):
+        """Incremental net monetary benefit against the comparator (euro, the zone over the
+        horizon) per policy at each willingness to pay in ``wtps``: a DataFrame, one row per
+        policy, one column per value."""
+        import pandas as pd
+
+        t = self.table.set_index("policy")
+        return pd.DataFrame(
+            {f"{w:,.0f}": w * t["inc_qalys"] - t["inc_cost"] for w in wtps}, index=t.index
+        )
+
     def to_markdown(self) -> str:
         """The cost-effectiveness table and the budget impact as markdown."""
         lines = [
@@ -469,6 +513,18 @@ class CostEffectiveness:
                 f"{r.inc_qalys:,.2f} | {_icer_text(r.inc_cost, r.inc_qalys)} | "
                 f"{r.inc_nmb:,.0f} | {r.status} | {_num(r.frontier_icer)} |"
             )
+        rng = self.nmb_range()
+        lines += [
+            "",
+            "Incremental net monetary benefit (euro) at several willingness-to-pay values "
+            "(euro per QALY; Belgium has no official threshold):",
+            "",
+            "| policy | " + " | ".join(rng.columns) + " |",
+            "|---|" + "---|" * len(rng.columns),
+        ]
+        for p, r in rng.iterrows():
+            if p != self.comparator:
+                lines.append(f"| {p} | " + " | ".join(f"{v:,.0f}" for v in r) + " |")
         if self.budget is not None and len(self.budget):
             lines += [
                 "",
