@@ -173,6 +173,14 @@ def test_calibration_page_lists_every_target_and_how_it_was_made():
     assert "(not validation)" in text
 
 
+def test_the_odd_patterns_list_every_target_with_its_kind(odd_text):
+    from zonesim.calibration import TARGETS
+
+    word = {"input": "input", "fit": "fit", "holdout": "hold-out"}
+    for t in TARGETS:
+        assert f"| {word[t.kind]} | `{t.metric}` |" in odd_text, t.metric
+
+
 # --- the guide ---------------------------------------------------------------------------------
 
 
