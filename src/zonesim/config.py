@@ -532,11 +532,11 @@ class GatekeeperParams:
         hi=1,
     )
     practice_list_cap_per_fte: float = P(
-        2_200.0,
+        1_800.0,
         "patients/FTE",
         "A practice with more registered patients per working GP FTE takes no new patients "
         "(a closing practice's patients, a patient changing practice); about 1,350 at the "
-        "default density.",
+        "default density; one FTE serves about 1,670 at capacity (8,200 contacts a year).",
         lo=1,
         hi=100_000,
     )

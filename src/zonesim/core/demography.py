@@ -17,6 +17,7 @@ from numba import njit
 from .common import DAYS_65, day16, group_index, refresh_utility
 from .hospital import REQ_LEAVE, REQ_WITHDRAW, file_request
 from .state import (
+    AGE_BAND_DAYS,
     CG_ACTIVE,
     CG_DECEASED,
     DECEASED,
@@ -25,11 +26,12 @@ from .state import (
     F_EPISODE_LISTED,
     F_GP_WAITING,
     F_SPEC_WAITING,
+    F_UNRESOLVED,
+    N_AGE_BANDS,
     N_PROPENSITY,
     PV_ACTIVE,
     STABLE,
 )
-from .state import AGE_BAND_DAYS, F_UNRESOLVED, N_AGE_BANDS
 from .streams import PURPOSE_CARE_PLAN, PURPOSE_EMIGRATION, PURPOSE_NEED_REGRESSION, uniform
 
 NEVER16 = np.int16(-32768)
@@ -62,7 +64,9 @@ def die(st, p, z, i, day):
     pat.situation[i] = DECEASED
     st.acc[z].deaths[g] += 1.0
     # Demography by design: the death leaves a gap in its age band for an entrant to fill.
-    zr.band_deficit[min((day - np.int64(pat.birth_day[i])) // AGE_BAND_DAYS, N_AGE_BANDS - 1)] += 1.0
+    zr.band_deficit[min((day - np.int64(pat.birth_day[i])) // AGE_BAND_DAYS, N_AGE_BANDS - 1)] += (
+        1.0
+    )
     cm = pat.case_manager[i]
     if cm >= 0:
         st.prov.caseload[cm] -= 1

@@ -22,6 +22,9 @@ from .common import day16
 from .state import DECEASED, F_GP_WAITING, IN_HOSPITAL, PV_ACTIVE, PV_SICK
 
 NO_GP_WAIT = 1.0e6  # the expected wait (days) at a practice where no GP works
+# A practice in the patient's own municipality is preferred unless its list per GP FTE is this
+# share longer than the shortest elsewhere in the zone.
+MUNICIPALITY_PREFERENCE = 0.15
 
 
 @njit(cache=True, _nrt=False)
@@ -52,29 +55,26 @@ def expected_wait(st, p, k):
 
 @njit(cache=True, _nrt=False)
 def accepting_practice(st, p, z, municipality, exclude):
-    """The practice of zone z with the fewest patients per working GP FTE among those that
-    take new patients (list per FTE below the cap), in ``municipality`` if any there does, else
-    anywhere in the zone; -1 if none. (Lists, not today's queues, spread a closing practice's
-    patients over its neighbours.)"""
+    """The practice of zone z that takes new patients (a working GP, list per working GP FTE
+    below ``practice_list_cap_per_fte``) with the fewest patients per working GP FTE, those of
+    ``municipality`` counted as if their lists were MUNICIPALITY_PREFERENCE shorter; -1 if none.
+    (Lists, not today's queues, spread a closing practice's patients over its neighbours.)"""
     zr = st.zone[z]
-    for pass_ in range(2):
-        best = -1
-        best_wait = 0.0
-        for k in range(zr.first_practice, zr.end_practice):
-            if k == exclude:
-                continue
-            if pass_ == 0 and st.prac.municipality[k] != municipality:
-                continue
-            fte = working_fte(st, k)
-            if fte <= 0.0 or st.prac.list_size[k] >= p.practice_list_cap_per_fte * fte:
-                continue
-            w = st.prac.list_size[k] / fte
-            if best < 0 or w < best_wait:
-                best = k
-                best_wait = w
-        if best >= 0:
-            return best
-    return -1
+    best = -1
+    best_score = 0.0
+    for k in range(zr.first_practice, zr.end_practice):
+        if k == exclude:
+            continue
+        fte = working_fte(st, k)
+        if fte <= 0.0 or st.prac.list_size[k] >= p.practice_list_cap_per_fte * fte:
+            continue
+        score = st.prac.list_size[k] / fte
+        if st.prac.municipality[k] == municipality:
+            score *= 1.0 - MUNICIPALITY_PREFERENCE
+        if best < 0 or score < best_score:
+            best = k
+            best_score = score
+    return best
 
 
 @njit(cache=True, _nrt=False)

@@ -258,6 +258,9 @@ ZONE_DTYPE = np.dtype(
         ("band_count", np.int64, (N_AGE_BANDS,)),
         ("band_deficit", np.float64, (N_AGE_BANDS,)),
         ("migration_counter", np.int64),  # entity ids of the emigration draws
+        # balancing loop of recruitment (issue 15): FTE hired against the labour market's
+        # yearly quota, running down at the quota's daily rate
+        ("market_used", np.float64, (N_DISCIPLINES,)),
     ]
 )
 

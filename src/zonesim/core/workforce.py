@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit
 
 from .common import day16
+from .practices import count_without_gp, gp_departs
 from .state import (
     CASE_MANAGER,
     DECEASED,
@@ -24,7 +25,6 @@ from .state import (
     PV_SICK,
     PV_VACANT,
 )
-from .practices import count_without_gp, gp_departs
 from .streams import (
     PURPOSE_PROVIDER,
     PURPOSE_PROVIDER_DURATION,
@@ -33,6 +33,7 @@ from .streams import (
     uniform,
 )
 
+DAYS_PER_YEAR = 365.0
 MIN_VACANCY_FTE = 0.05  # smaller gaps between establishment and staff are not advertised
 
 
@@ -112,13 +113,23 @@ def _recruit(st, p, z, d, day, size):
 def recruitment(st, p, z, day):
     """Recruitment answers vacancies, per discipline: the vacant FTE (the establishment, i.e.
     the initial FTE, less those at work or on sick leave) is filled at vacancy / fill time per
-    day (a first-order lag), at most at the labour market's yearly limit, in fractional FTE (a
-    post of 0.1 FTE is refilled as 0.1 FTE). Deterministic: no draw."""
+    day (a first-order lag), within the labour market's yearly limit, in fractional FTE (a post
+    of 0.1 FTE is refilled as 0.1 FTE). The limit is a yearly quota: ``market_used`` counts the
+    FTE hired, running down at the quota's daily rate, and a hire must fit in a year's quota (or
+    wait for ``market_used`` to reach zero when one person is more than a year's quota), so a
+    small zone can fill a single vacancy as fast as a large one. Deterministic: no draw."""
     zr = st.zone[z]
     acc = st.acc[z]
     prov = st.prov
     for d in range(N_DISCIPLINES):
         target = p.initial_fte[d]
+        if d == GP:
+            quota = p.gp_recruit_fte_per_day  # FTE per day
+            fill = p.gp_vacancy_fill_days
+        else:
+            quota = p.recruit_share_per_day * target
+            fill = p.vacancy_fill_days
+        zr.market_used[d] = max(0.0, zr.market_used[d] - quota)
         if target <= 0.0:
             zr.recruit_budget[d] = 0.0
             continue
@@ -130,20 +141,19 @@ def recruitment(st, p, z, day):
         if vacancy < MIN_VACANCY_FTE:
             zr.recruit_budget[d] = 0.0
             continue
-        if d == GP:
-            flow = min(vacancy / p.gp_vacancy_fill_days, p.gp_recruit_fte_per_day)
-        else:
-            flow = min(vacancy / p.vacancy_fill_days, p.recruit_share_per_day * target)
-        zr.recruit_budget[d] += flow
+        zr.recruit_budget[d] = min(1.0, zr.recruit_budget[d] + vacancy / fill)
+        year = quota * DAYS_PER_YEAR
         while vacancy >= MIN_VACANCY_FTE:
             size = min(1.0, vacancy)
-            if zr.recruit_budget[d] < size:
+            if zr.recruit_budget[d] < size - 1e-12:
                 break
+            if zr.market_used[d] + size > max(year, size) + 1e-12:
+                break  # the labour market has no one this year yet
             got = _recruit(st, p, z, d, day, size)
             if got <= 0.0:
-                zr.recruit_budget[d] = size  # no free slot: the offer waits
-                break
-            zr.recruit_budget[d] -= got
+                break  # no free slot: the offer waits
+            zr.recruit_budget[d] = max(0.0, zr.recruit_budget[d] - got)
+            zr.market_used[d] += got
             acc.recruited_fte[d] += got
             vacancy -= got
 
