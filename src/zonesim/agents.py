@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CareCouncil", "InformalCaregiver", "Patient", "Provider"]
 
-DAYS_PER_YEAR_AGE = 365.25  # ages use the calendar year (as the state's age bands do)
-
 
 def _check_range(name: str, value: Any, lo: float, hi: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
@@ -76,7 +74,7 @@ class Patient(mesa.Agent):
     def age(self) -> float:
         """Age in years today (the kernel's current day)."""
         st = self.model.state
-        return (int(st.day[0]) - int(st.pat.birth_day[self.index])) / DAYS_PER_YEAR_AGE
+        return (int(st.day[0]) - int(st.pat.birth_day[self.index])) / S.DAYS_PER_AGE_YEAR
 
     @property
     def municipality_index(self) -> int:

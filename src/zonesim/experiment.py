@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from .calibration import WARMUP_DAYS
+from .core.state import DAYS_PER_YEAR
 from .errors import ZonesimInputError
 
 __all__ = [
@@ -63,7 +64,6 @@ __all__ = [
     "toml_dumps",
 ]
 
-DAYS_PER_YEAR = 365
 
 # The main job (``zonesim compare`` without arguments): the replicates that give intervals worth
 # reading within 2 minutes on a 2-core machine (measured; see experiments/README.md).
@@ -446,7 +446,8 @@ def _workers_that_fit(exp: Experiment, config: Any, workers: int) -> int:
     """The memory guard, up front: one run must fit in the memory available now (else a
     :class:`~zonesim.errors.ResourceError` with the estimate); at most as many workers as
     runs fit side by side."""
-    from .population import check_memory, estimate_run_bytes, max_state_bytes
+    from .memory import check_memory, max_state_bytes
+    from .population import estimate_run_bytes
 
     need, what = estimate_run_bytes(config, years=exp.years + exp.warmup_days / DAYS_PER_YEAR)
     check_memory(need, what)

@@ -39,11 +39,10 @@ from .agents import (
     Provider,
 )
 from .core import state as S
+from .core.state import DAYS_PER_YEAR
 from .errors import ZonesimInputError
 
 __all__ = ["DAYS_PER_YEAR", "Region", "ZoneModel", "month_end_day"]
-
-DAYS_PER_YEAR = 365
 
 
 def month_end_day(m: int) -> int:

@@ -106,10 +106,9 @@ list capacities                  specialist heap ``max(1024, 0.1 * patient slots
                                  power of two >= ``max(64, 0.25 * list size)``
 ===============================  ==================================================================
 
-The memory guard refuses, up front and with its estimate, a run whose memory would exceed what
-the machine has available now (``MemAvailable`` of ``/proc/meminfo``; elsewhere the free physical
-pages, else half the physical memory) or ``ZONESIM_MAX_STATE_BYTES`` (environment, bytes) when
-set: a :class:`~zonesim.errors.ResourceError`. The estimate (:func:`estimate_run_bytes`) is the
+The memory guard (:mod:`zonesim.memory`) refuses, up front and with this module's estimate, a
+run whose memory would exceed what the machine has available now: a
+:class:`~zonesim.errors.ResourceError`. The estimate (:func:`estimate_run_bytes`) is the
 state's arrays (:func:`estimate_state_bytes`) plus the temporaries of building it and, with Mesa
 agents, the agents (measured with tracemalloc: a headless build peaks at 172-220 bytes per
 inhabitant, about 62 of them the state; agents add about 180-200).
@@ -118,7 +117,6 @@ inhabitant, about 62 of them the state; agents add about 180-200).
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,9 +125,11 @@ import numpy as np
 
 from . import config as C
 from .core import state as S
+from .core.common import gets_care_plan
 from .core.params import limited_literacy_probabilities, mortality_by_band
 from .core.streams import PURPOSE_CARE_PLAN, uniforms
 from .errors import ResourceError, ZonesimInputError
+from .memory import available_memory_bytes, check_memory, max_state_bytes
 
 __all__ = [
     "AGE_BAND_SHAPE",
@@ -153,7 +153,6 @@ STREAM_PRACTICES = 3  # practice kinds and sizes
 STREAM_PRACTICE_BOOST = 4  # which practices become multidisciplinary under a boost (policy)
 STREAM_CAREGIVERS = 5  # who has a caregiver, and its burden
 
-DAYS_PER_YEAR = 365.25
 
 # Age pyramid: 5-year bands 0-4 .. 90-94, and 95-104 (percent; normalised).
 # fmt: off
@@ -165,8 +164,8 @@ AGE_BAND_SHAPE = np.array(
 AGE_BAND_START_YEARS = np.arange(20) * 5.0
 AGE_BAND_END_YEARS = np.append(AGE_BAND_START_YEARS[1:], 105.0)
 FIRST_65_BAND = 13
-_BAND_LO_DAYS = np.floor(AGE_BAND_START_YEARS * DAYS_PER_YEAR).astype(np.int64)
-_BAND_HI_DAYS = np.floor(AGE_BAND_END_YEARS * DAYS_PER_YEAR).astype(np.int64)
+_BAND_LO_DAYS = np.floor(AGE_BAND_START_YEARS * S.DAYS_PER_AGE_YEAR).astype(np.int64)
+_BAND_HI_DAYS = np.floor(AGE_BAND_END_YEARS * S.DAYS_PER_AGE_YEAR).astype(np.int64)
 DAYS_65 = int(_BAND_LO_DAYS[FIRST_65_BAND])  # 23741, the kernel's threshold
 
 # Practice kinds: GP count ranges (inclusive).
@@ -277,65 +276,6 @@ def _pow2_at_least(x: np.ndarray) -> np.ndarray:
 BUILD_BYTES_PER_INHABITANT = 160
 AGENT_BYTES_PER_INHABITANT = 300
 RUN_FIXED_BYTES = 16 * 2**20
-
-
-def available_memory_bytes() -> int | None:
-    """Memory a new run can have now: ``MemAvailable`` of ``/proc/meminfo`` (Linux), else the
-    free physical pages (``SC_AVPHYS_PAGES``), else None (unknown)."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def _memory_limit() -> tuple[int, str]:
-    """The guard's limit in bytes and how to say where it comes from."""
-    env = os.environ.get("ZONESIM_MAX_STATE_BYTES", "").strip()
-    if env:
-        try:
-            limit = int(float(env))
-        except (ValueError, OverflowError):
-            raise ZonesimInputError(
-                "expected a number of bytes",
-                source="<environment>",
-                field="ZONESIM_MAX_STATE_BYTES",
-                value=env,
-            ) from None
-        return limit, f"over the memory guard of {limit / 2**30:.2f} GiB (ZONESIM_MAX_STATE_BYTES)"
-    avail = available_memory_bytes()
-    if avail is not None:
-        return avail, f"this machine has {avail / 2**30:.2f} GiB available"
-    try:
-        half = int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2)
-    except (ValueError, OSError, AttributeError):
-        half = 16 * 2**30
-    return half, f"over half this machine's memory ({half / 2**30:.2f} GiB)"
-
-
-def max_state_bytes() -> int:
-    """The memory guard's limit: ``ZONESIM_MAX_STATE_BYTES``, else the memory available now."""
-    return _memory_limit()[0]
-
-
-def check_memory(need_bytes: int, what: str, *, runs: int = 1) -> None:
-    """Refuse (:class:`~zonesim.errors.ResourceError`) when ``runs`` runs of ``need_bytes``
-    each would not fit in memory; ``what`` says what is being run."""
-    limit, origin = _memory_limit()
-    total = int(need_bytes) * max(int(runs), 1)
-    if total > limit:
-        each = f" each, {runs} at once" if runs > 1 else ""
-        raise ResourceError(
-            f"{what} needs about {need_bytes / 2**30:.2f} GiB of state{each}, {origin}; "
-            "simulate fewer inhabitants or a shorter horizon"
-            + (", or run fewer at once (--workers)" if runs > 1 else "")
-        )
 
 
 def _slots(config: C.Config, pops: list[np.ndarray], years: float) -> np.ndarray:
@@ -540,7 +480,7 @@ def _synth_patients(config: C.Config, seed: int, z: int, pops: np.ndarray) -> di
     )
     lit = (u[3] < np.where(ses == 1, p1, p0)).astype(np.uint8)
     # need
-    edge_days = np.floor(np.asarray(need_p.age_band_edges) * DAYS_PER_YEAR).astype(np.int64)
+    edge_days = np.floor(np.asarray(need_p.age_band_edges) * S.DAYS_PER_AGE_YEAR).astype(np.int64)
     nb = np.searchsorted(edge_days, age_days, side="right")
     chronic = np.asarray(need_p.prevalence_chronic)[nb]
     chronic = np.where(
@@ -799,7 +739,7 @@ def build_state(
         util = np.asarray(par.need.utility_by_need, dtype=np.float32)[sp["need"]]
         pat.utility[sl] = util
         cp_u = uniforms(seed, np.arange(f0, f0 + n, dtype=np.int64), 0, PURPOSE_CARE_PLAN)
-        care_plan = (sp["need"] >= 2) & (cp_u < pol.care_plan_share)
+        care_plan = gets_care_plan(sp["need"], cp_u, pol.care_plan_share)
         pat.flags[sl] = np.where(care_plan, S.F_CARE_PLAN, 0).astype(np.uint8)
         free = slice(f0 + n, f0 + int(slots[z]))  # free slots point into their own zone
         pat.practice[free] = fp

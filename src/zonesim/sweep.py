@@ -1165,10 +1165,11 @@ def _result_table(task: RunTask, card: dict, ts: Any, seconds: float, messages: 
     import pyarrow as pa
 
     from .config import to_dict
+    from .core.state import DAYS_PER_YEAR
 
     months = 0 if (ts is None or not task.timeseries) else len(ts)
     n = 1 + months
-    end_day = task.warmup_days + round(task.years * 365)  # simulation day the window ends
+    end_day = task.warmup_days + round(task.years * DAYS_PER_YEAR)  # simulation day the window ends
     cols: dict[str, Any] = {
         "run": pa.array([task.run] * n, pa.string()),
         "policy": pa.array([task.label] * n, pa.string()),
@@ -1591,12 +1592,16 @@ def sweep(
 def _check_memory(plan: SweepPlan, at_once: int) -> None:
     """The memory guard for runs on this machine, up front: the largest run of the study,
     ``at_once`` of them side by side, must fit in the memory available now."""
-    from .population import check_memory, estimate_run_bytes
+    from .core.state import DAYS_PER_YEAR
+    from .memory import check_memory
+    from .population import estimate_run_bytes
 
     if not plan.tasks:
         return
     task = max(plan.tasks.values(), key=lambda t: t.config.zone.population)
-    need, what = estimate_run_bytes(task.config, years=task.years + task.warmup_days / 365.0)
+    need, what = estimate_run_bytes(
+        task.config, years=task.years + task.warmup_days / DAYS_PER_YEAR
+    )
     check_memory(need, f"{plan.study.source}: the largest run, {what},", runs=at_once)
 
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import config as C
 from ..core import state as S
+from ..core.case_management import caseload_slots
 from ..errors import ZonesimInputError
 
 log = logging.getLogger("zonesim.dashboard")
@@ -55,7 +56,7 @@ FLOW_STAGES = (
 
 def month_end_day(m: int) -> int:
     """Day on which month ``m`` ends (the model's own month boundaries)."""
-    return round(m * 365 / 12)
+    return round(m * S.DAYS_PER_YEAR / 12)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -403,7 +404,7 @@ def _caseloads(model) -> dict[str, np.ndarray]:
     fte = prov.fte[cms].astype(np.float64)
     zone = prov.zone[cms]
     per_fte = np.array([model.policies[int(z)].caseload_cap for z in zone], dtype=np.float64)
-    cap = np.floor(per_fte * fte + 0.5)  # the kernel's cap: caseload cap x FTE, rounded
+    cap = caseload_slots(per_fte, fte)  # the kernel's own rule
     return {"caseload": prov.caseload[cms].astype(np.float64), "fte": fte, "cap": cap}
 
 
