@@ -467,9 +467,15 @@ def calibrate(
 
     from .model import ZoneModel
 
-    model = ZoneModel(config, policy="status_quo", rng=seed, population=population, agents=False)
-    model.run_for(WARMUP_DAYS)
-    model.reset_measurement()
+    model = ZoneModel(
+        config,
+        policy="status_quo",
+        rng=seed,
+        population=population,
+        years=years,
+        warmup_days=WARMUP_DAYS,
+        agents=False,
+    )
     model.run_for(round(years * 365))
     card = calibration_metrics(model)
     rows = []
