@@ -100,7 +100,7 @@ def test_zone_model_too_big_is_refused_with_the_estimate(small_machine):
     with pytest.raises(ResourceError) as info:
         ZoneModel(population=900_000, rng=1, years=100)
     msg = str(info.value)
-    assert "zone.population=900,000 x 100 years" in msg
+    assert "zone.population=900,000 x 100.49 years" in msg
     assert "GiB of state" in msg and "with Mesa agents" in msg
     assert "this machine has 0.06 GiB available" in msg
     assert "\n" not in msg
@@ -124,13 +124,13 @@ def test_region_too_big_is_refused(small_machine):
     munis = synthetic_region(40, 900_000, seed=3)
     munis = [dataclasses.replace(m, zone=f"Z{i % 2}") for i, m in enumerate(munis)]
     zones = zones_from_column(munis)
-    with pytest.raises(ResourceError, match=r"zones=900,000 x 50 years"):
+    with pytest.raises(ResourceError, match=r"zones=900,000 x 50\.49 years"):
         Region(zones, rng=1, years=50, agents=False)
 
 
 def test_run_command_refuses_with_one_line(zonesim_main, small_machine, tmp_cwd):
     rc, out, err = zonesim_main("run", "-n", "900000", "-y", "100")
-    assert_one_line_error(rc, err, "zone.population=900,000 x 100 years", "available")
+    assert_one_line_error(rc, err, "zone.population=900,000 x 100.49 years", "available")
     assert out == ""
 
 

@@ -468,9 +468,15 @@ def calibrate(
     from .core.state import DAYS_PER_YEAR
     from .model import ZoneModel
 
-    model = ZoneModel(config, policy="status_quo", rng=seed, population=population, agents=False)
-    model.run_for(WARMUP_DAYS)
-    model.reset_measurement()
+    model = ZoneModel(
+        config,
+        policy="status_quo",
+        rng=seed,
+        population=population,
+        years=years,
+        warmup_days=WARMUP_DAYS,
+        agents=False,
+    )
     model.run_for(round(years * DAYS_PER_YEAR))
     card = calibration_metrics(model)
     rows = []

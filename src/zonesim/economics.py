@@ -231,6 +231,8 @@ def from_comparison(result, **options) -> CostEffectiveness:
     """:func:`analyse` of a policy comparison against its baseline policy; ``options`` as for
     :func:`analyse` (``discounting``, ``perspective``, ``wtp`` ...)."""
     options.setdefault("comparator", result.baseline)
+    # The hour of informal care is the comparison's own unit cost (18.80 euro by default).
+    options.setdefault("informal_care_hour", result.config.parameters.costs.informal_care_hour)
     return analyse(yearly_from_comparison(result), **options)
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from .. import config as C
+from .. import validation as V
 from ..core import state as S
 from ..core.case_management import caseload_slots
 from ..errors import ZonesimInputError
@@ -112,13 +113,12 @@ def make_settings(
 
     cfg = resolve_config(base, scenario, None)
     if zone is None and population is not None:
-        if isinstance(population, bool) or not isinstance(population, (int, np.integer)):
-            raise ZonesimInputError(
-                "expected a whole number of inhabitants",
-                source="<dashboard>",
-                field="population",
-                value=population,
-            )
+        population = V.check_int(
+            population,
+            field="population",
+            source="<dashboard>",
+            expected="expected a whole number of inhabitants",
+        )
         if population > MAX_POPULATION:
             raise ZonesimInputError(
                 f"expected at most {MAX_POPULATION:,} inhabitants in the dashboard (use "
@@ -131,12 +131,7 @@ def make_settings(
     seed = resolve_seed(seed)
     if years is None:
         years = max(1.0, cfg.scenario.years)
-    if (
-        isinstance(years, bool)
-        or not isinstance(years, (int, float))
-        or not math.isfinite(years)
-        or not (1 / 12 <= years <= MAX_YEARS)
-    ):
+    if not V.is_number(years) or not math.isfinite(years) or not (1 / 12 <= years <= MAX_YEARS):
         raise ZonesimInputError(
             f"expected a number of years between one month (0.0833) and {MAX_YEARS:g}",
             source="<dashboard>",
