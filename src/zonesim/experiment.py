@@ -17,7 +17,7 @@ value: ``diff`` = mean of (policy - baseline); the 95% interval is the paired t 
 Holm-adjusted p-value across the policies of that metric, and ``significant`` = ``p_holm < 0.05``.
 The interval itself is per comparison (not adjusted). A metric whose paired differences are all
 equal (e.g. bit-identical under a policy that cannot touch it) gets a zero-width interval and
-p = 1 (difference 0) or p = 0.
+p = 1 (difference 0) or p = NaN (zero variance: no test, never starred).
 
 Runs go through :class:`concurrent.futures.ProcessPoolExecutor` (sequential with one worker);
 :func:`run_replicate` is the unit of work, a pure, picklable module-level function that the sweep
@@ -44,7 +44,10 @@ from typing import Any
 
 import numpy as np
 
+from . import validation as V
 from .calibration import WARMUP_DAYS
+from .config import ZONE_POPULATION_MAX
+from .core.state import DAYS_PER_YEAR
 from .errors import ZonesimInputError
 
 __all__ = [
@@ -63,7 +66,6 @@ __all__ = [
     "toml_dumps",
 ]
 
-DAYS_PER_YEAR = 365
 
 # The main job (``zonesim compare`` without arguments): the replicates that give intervals worth
 # reading within 2 minutes on a 2-core machine (measured; see experiments/README.md).
@@ -169,28 +171,19 @@ class Experiment:
 def _check_type(value: Any, kind: str, where: dict) -> Any:
     """``kind``: str, int, float, bool; raises naming the source, key and value."""
     if kind == "str":
-        if not isinstance(value, str):
-            raise ZonesimInputError("expected a string", **where)
-        return value
+        return V.check_str(value, **V.at(where))
     if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            if isinstance(value, float) and value.is_integer():
-                return int(value)
-            raise ZonesimInputError("expected an integer", **where)
-        return int(value)
+        return V.check_int(value, integral_float=True, **V.at(where))
     if kind == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise ZonesimInputError("expected a number", **where)
-        value = float(value)
-        if not math.isfinite(value):
-            raise ZonesimInputError("expected a finite number", **where)
-        return value
+        return V.check_number(value, **V.at(where))
     raise TypeError(kind)  # pragma: no cover - a bug here, not input
 
 
 def _str_list(value: Any, where: dict) -> tuple[str, ...]:
     if isinstance(value, str):  # the CLI's "a,b,c"
         value = [v.strip() for v in value.split(",")]
+    if isinstance(value, np.ndarray):
+        value = V.plain(value)
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
         raise ZonesimInputError("expected a list of strings", **where)
     return tuple(value)
@@ -250,8 +243,10 @@ def _validate_field(name: str, value: Any, where: dict) -> Any:
         if value is None:
             return None
         value = _check_type(value, "int", where)
-        if not 1 <= value <= 10_000_000:
-            raise ZonesimInputError("expected inhabitants from 1 to 10000000", **where)
+        if not 1 <= value <= ZONE_POPULATION_MAX:  # the configuration's own limit
+            raise ZonesimInputError(
+                f"expected inhabitants from 1 to {ZONE_POPULATION_MAX}", **where
+            )
         return value
     if name == "overrides":
         from .config import parse_override
@@ -398,6 +393,7 @@ def _named_by(exp: Experiment, key: str):
 
 def _resolve(exp: Experiment) -> Plan:
     from .config import PolicyConfig, apply_overrides, load_config, load_policy, parse_override
+    from .geography import settle_zone_population
     from .policies import apply_budget, preset_names
 
     config_ov: list[str] = []
@@ -414,6 +410,8 @@ def _resolve(exp: Experiment) -> Plan:
             raise ZonesimInputError(
                 exc.expected, source=exp.source, field="population", value=exp.population
             ) from None
+    with _named_by(exp, "config"):  # a CSV zone: its true population (header, budgets, files)
+        config = settle_zone_population(config, requested=exp.population)
     presets = set(preset_names())
     policies: dict[str, PolicyConfig] = {}
     baseline_label = None
@@ -447,7 +445,8 @@ def _workers_that_fit(exp: Experiment, config: Any, workers: int) -> int:
     """The memory guard, up front: one run must fit in the memory available now (else a
     :class:`~zonesim.errors.ResourceError` with the estimate); at most as many workers as
     runs fit side by side."""
-    from .population import check_memory, estimate_run_bytes, max_state_bytes
+    from .memory import check_memory, max_state_bytes
+    from .population import estimate_run_bytes
 
     need, what = estimate_run_bytes(config, years=exp.years + exp.warmup_days / DAYS_PER_YEAR)
     check_memory(need, what)
@@ -501,14 +500,11 @@ def run_replicate(
         policy=policy,
         population=population,
         rng=seed,
-        years=years + warmup_days / DAYS_PER_YEAR,
+        years=years,
+        warmup_days=warmup_days,  # the model warms up; its time 0 is the end of the warm-up
         agents=False,  # the scorecard reads the arrays; no Mesa agents needed
     )
-    if warmup_days > 0:
-        model.run_for(warmup_days)
-    model.reset_measurement()
-    # Month ends of the measured window (the model's own month-end snapshots count from day 0,
-    # i.e. from the start of the warm-up, so we take our own).
+    # Month ends of the measured window, the last one at the horizon even mid-month.
     ends = []
     m = 1
     while month_end_day(m) < total_days:
@@ -517,7 +513,7 @@ def run_replicate(
     ends.append(total_days)
     snaps = []
     for end in ends:
-        model.run_until(float(warmup_days + end))
+        model.run_until(float(end))
         snaps.append((int(model.state.day[0]), model.state.acc.copy()))
     card = flatten(model.scorecard())
     model.snapshots = snaps
@@ -539,21 +535,23 @@ def _run_task(task: tuple) -> tuple:
     return key, card, ts, seen
 
 
-def _summarise_warnings(per_run: list[list[tuple]], n_runs: int) -> list[tuple[str, type]]:
+def _summarise_warnings(per_run: list[tuple], n_runs: int) -> list[tuple[str, type]]:
     """One warning per kind over all runs (numbers in a message do not make a new kind): the
-    message of the run with the largest count, and in how many runs it came up."""
+    message of the run with the largest count, named by its policy and replicate, and in how
+    many runs it came up. ``per_run``: ``((policy, replicate), [(message, category), ...])``."""
     kinds: dict[tuple[str, type], list] = {}
-    for ws in per_run:
+    for (label, replicate), ws in per_run:
         for message, category in ws:
             key = (re.sub(r"\d[\d,.]*", "#", message), category)
             nums = [float(x.replace(",", "")) for x in re.findall(r"\d[\d,]*", message)] or [0]
-            entry = kinds.setdefault(key, [0, -1.0, message])
+            entry = kinds.setdefault(key, [0, -1.0, message, label, replicate])
             entry[0] += 1
             if nums[0] > entry[1]:
-                entry[1], entry[2] = nums[0], message
+                entry[1:] = [nums[0], message, label, replicate]
     out = []
-    for (_, category), (count, _, message) in kinds.items():
-        prefix = f"in {count} of {n_runs} runs (largest shown): " if n_runs > 1 else ""
+    for (_, category), (count, _, message, label, replicate) in kinds.items():
+        run = f"policy {label}, replicate {replicate}"
+        prefix = f"in {count} of {n_runs} runs (largest: {run}): " if n_runs > 1 else f"{run}: "
         out.append((prefix + message, category))
     return out
 
@@ -712,7 +710,7 @@ def run_plan(plan: Plan, *, progress: bool = False) -> ComparisonResult:
     wall = time.perf_counter() - t0
 
     by_key = {key: (card, ts) for key, card, ts, _ in results}
-    messages = _summarise_warnings([ws for *_, ws in results], len(tasks))
+    messages = _summarise_warnings([(key, ws) for key, *_, ws in results], len(tasks))
     for message, category in messages:
         warnings.warn(message, category, stacklevel=3)
 
@@ -753,7 +751,8 @@ def paired_stats(baseline: Any, other: Any, level: float = 0.95) -> dict[str, fl
     other - baseline), ``sd_diff``, ``ci_low``/``ci_high`` (paired t interval at ``level``),
     ``p`` (two-sided paired t test) and ``corr`` (Pearson correlation of the pairs; NaN where
     a side is constant or fewer than 2 pairs). With fewer than 2 pairs everything but ``n`` is
-    NaN; with constant differences the interval has zero width and p is 1 (all zero) or 0.
+    NaN; with constant differences (zero variance) the interval has zero width and p is 1 (all
+    zero) or NaN (no test is possible, so no significance is claimed).
     """
     from scipy import stats
 
@@ -783,13 +782,15 @@ def paired_stats(baseline: Any, other: Any, level: float = 0.95) -> dict[str, fl
         return out
     sd = float(d.std(ddof=1))
     out["sd_diff"] = sd
-    # constant differences (to rounding): the sample says the difference is exactly `mean`
+    # constant differences (to rounding): the sample says the difference is exactly `mean`,
+    # and there is no t test (no variance): p is NaN for a non-zero difference (never starred
+    # as significant, left out of Holm's count), 1 for a zero one
     scale = max(float(np.abs(a).max()), float(np.abs(b).max()))
     if sd <= 1e-9 * scale:
         if abs(mean) <= 1e-9 * scale:
             mean = 0.0
             out["diff"] = 0.0
-        out.update(sd_diff=0.0, ci_low=mean, ci_high=mean, p=1.0 if mean == 0 else 0.0)
+        out.update(sd_diff=0.0, ci_low=mean, ci_high=mean, p=1.0 if mean == 0 else nan)
     else:
         se = sd / math.sqrt(n)
         tcrit = float(stats.t.ppf(0.5 + level / 2, n - 1))
@@ -1148,7 +1149,7 @@ class ComparisonResult:
         (out / "table.txt").write_text(self.table(width=10_000) + "\n", encoding="utf-8")
         (out / "config.toml").write_text(
             "# The resolved configuration of this experiment (load with zonesim.load_config).\n"
-            + toml_dumps(to_dict(self.config)),
+            + toml_dumps(_saved_inputs(self.config, out)),
             encoding="utf-8",
         )
         pol_dir = out / "policies"
@@ -1195,6 +1196,7 @@ class ComparisonResult:
             "experiment": self.experiment.to_dict(),
             "experiment_source": self.experiment.source,
             "config_source": getattr(self.config, "source", None),
+            "inputs": _input_files(self.config),
             "baseline": self.baseline,
             "policies": self.labels,
             "replicate_seeds": self.seeds,
@@ -1206,6 +1208,40 @@ class ComparisonResult:
             "warnings": self.warnings,
             "command": sys.argv if sys.argv and sys.argv[0] else None,
         }
+
+
+def _saved_inputs(config: Any, out: Path) -> dict[str, Any]:
+    """The configuration as saved: a municipality table is copied next to it (``config.toml``
+    names the copy, relative to itself), so the folder reloads to the same zone anywhere."""
+    from .config import to_dict
+    from .geography import municipalities_csv_path
+
+    data = to_dict(config)
+    csv = municipalities_csv_path(config)
+    if csv is not None:
+        shutil.copyfile(csv, out / SAVED_CSV)
+        data["zone"]["municipalities_csv"] = SAVED_CSV
+    return data
+
+
+def _input_files(config: Any) -> dict[str, Any]:
+    """Provenance of input files: the municipality table's path and SHA-256."""
+    import hashlib
+
+    from .geography import municipalities_csv_path
+
+    csv = municipalities_csv_path(config)
+    if csv is None:
+        return {}
+    try:
+        digest = hashlib.sha256(csv.read_bytes()).hexdigest()
+    except OSError:  # pragma: no cover - read moments ago by the runs
+        digest = None
+    return {"municipalities_csv": {"path": str(csv), "sha256": digest, "saved_as": SAVED_CSV}}
+
+
+# The copy of a CSV zone's municipality table in a saved results folder.
+SAVED_CSV = "municipalities.csv"
 
 
 def _safe_name(label: str) -> str:

@@ -70,6 +70,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from . import validation as V
 from .config import WARMUP_DAYS
 from .errors import ZonesimInputError
 
@@ -159,9 +160,10 @@ class Parameter:
 
     def convert(self, value: Any) -> Any:
         """A sampled value in this parameter's type (integers are rounded)."""
+        value = V.plain(value)
         if self.kind == "int" and isinstance(value, float):
             return round(value)
-        if self.kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+        if self.kind == "float" and V.is_int(value):
             return float(value)
         return value
 
@@ -311,17 +313,19 @@ def _table(value: Any, source: str, key: str) -> dict[str, Any]:
 
 
 def _int(value: Any, source: str, key: str, lo: int, hi: int, what: str = "an integer") -> int:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise _err(f"expected {what} from {lo} to {hi}", source, key, value)
-    return value
+    return V.check_int(
+        value,
+        field=key,
+        source=source,
+        lo=lo,
+        hi=hi,
+        integral_float=True,
+        expected=f"expected {what} from {lo} to {hi}",
+    )
 
 
 def _bool(value: Any, source: str, key: str) -> bool:
-    if not isinstance(value, bool):
-        raise _err("expected true or false", source, key, value)
-    return value
+    return V.check_bool(value, field=key, source=source)
 
 
 # --- the schema: what a design parameter may name ---------------------------------------------
@@ -384,7 +388,7 @@ def _catalog() -> dict[str, dict[str, Any]]:
 
 
 def _number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return V.is_number(v) and math.isfinite(v)
 
 
 def _parse_parameter(key: str, spec: Any, method: str, source: str, where: str) -> Parameter:
@@ -524,14 +528,11 @@ def _parse_parameter(key: str, spec: Any, method: str, source: str, where: str) 
 
 
 def _check_value(v: Any, kind: str, info: dict, source: str, where: str) -> Any:
+    v = V.plain(v)  # numpy scalars as their Python kinds
     if kind == "bool":
         return _bool(v, source, where)
     if kind == "str":
-        if not isinstance(v, str):
-            raise _err("expected a string", source, where, v)
-        if info["choices"] and v not in info["choices"]:
-            raise _err(f"expected one of {', '.join(info['choices'])}", source, where, v)
-        return v
+        return V.check_str(v, field=where, source=source, choices=info["choices"])
     if not _number(v):
         raise _err("expected a finite number", source, where, v)
     if kind == "int":
@@ -937,6 +938,9 @@ def resolve_study(study: Study | str | Path | Mapping[str, Any]) -> SweepPlan:
             raise ZonesimInputError(
                 exc.expected, source=s.source, field="population", value=s.population
             ) from None
+    from .geography import settle_zone_population  # a CSV zone: its true population
+
+    base = settle_zone_population(base, requested=s.population)
     presets = set(preset_names())
     policies: dict[str, Any] = {}
     for entry in s.policies:
@@ -1165,10 +1169,11 @@ def _result_table(task: RunTask, card: dict, ts: Any, seconds: float, messages: 
     import pyarrow as pa
 
     from .config import to_dict
+    from .core.state import DAYS_PER_YEAR
 
     months = 0 if (ts is None or not task.timeseries) else len(ts)
     n = 1 + months
-    end_day = task.warmup_days + round(task.years * 365)  # simulation day the window ends
+    end_day = task.warmup_days + round(task.years * DAYS_PER_YEAR)  # simulation day the window ends
     cols: dict[str, Any] = {
         "run": pa.array([task.run] * n, pa.string()),
         "policy": pa.array([task.label] * n, pa.string()),
@@ -1591,12 +1596,16 @@ def sweep(
 def _check_memory(plan: SweepPlan, at_once: int) -> None:
     """The memory guard for runs on this machine, up front: the largest run of the study,
     ``at_once`` of them side by side, must fit in the memory available now."""
-    from .population import check_memory, estimate_run_bytes
+    from .core.state import DAYS_PER_YEAR
+    from .memory import check_memory
+    from .population import estimate_run_bytes
 
     if not plan.tasks:
         return
     task = max(plan.tasks.values(), key=lambda t: t.config.zone.population)
-    need, what = estimate_run_bytes(task.config, years=task.years + task.warmup_days / 365.0)
+    need, what = estimate_run_bytes(
+        task.config, years=task.years + task.warmup_days / DAYS_PER_YEAR
+    )
     check_memory(need, f"{plan.study.source}: the largest run, {what},", runs=at_once)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .common import DAYS_65, day16, group_index, refresh_utility
+from .common import DAYS_65, day16, gets_care_plan, group_index, refresh_utility
 from .hospital import REQ_LEAVE, REQ_WITHDRAW, file_request
 from .state import (
     AGE_BAND_DAYS,
@@ -46,6 +46,17 @@ ENTRANT_NEED2 = 105
 ENTRANT_NEED3 = 106
 ENTRANT_CAREGIVER = 107
 ENTRANT_DONOR = 110  # 110-117: tries to find a living neighbour
+PURPOSES = {  # this process's own random-stream purposes (checked unique: core/parts.py)
+    "entrant_age": ENTRANT_AGE,
+    "entrant_ses": ENTRANT_SES,
+    "entrant_literacy": ENTRANT_LITERACY,
+    "entrant_propensity": ENTRANT_PROPENSITY,
+    "entrant_need1": ENTRANT_NEED1,
+    "entrant_need2": ENTRANT_NEED2,
+    "entrant_need3": ENTRANT_NEED3,
+    "entrant_caregiver": ENTRANT_CAREGIVER,
+    **{f"entrant_donor{t}": ENTRANT_DONOR + t for t in range(8)},
+}
 
 
 @njit(cache=True, _nrt=False)
@@ -241,7 +252,7 @@ def renewal(st, p, z, day, key):
         st.prac.list_size[k] += 1
         pat.situation[i] = STABLE
         pat.flags[i] = 0
-        if need >= 2 and uniform(key, i, 0, PURPOSE_CARE_PLAN) < p.care_plan_share:
+        if gets_care_plan(need, uniform(key, i, 0, PURPOSE_CARE_PLAN), p.care_plan_share):
             pat.flags[i] = F_CARE_PLAN
         pat.utility[i] = 0.0
         g = group_index(pat, i)

@@ -19,8 +19,9 @@ from scipy import stats
 
 from ..config import Config, PolicyConfig
 from . import state as S
+from .parts import param_compilers, param_fields
+from .state import DAYS_PER_YEAR
 
-DAYS_PER_YEAR = 365.0
 RECOUNT_DAYS = 30  # core.day.RECOUNT_EVERY: the monthly recount, migration and need regression
 DAYS_65 = 23741  # core.common.DAYS_65
 
@@ -155,6 +156,7 @@ PRM_DTYPE = np.dtype(
         ("regression", np.float64, (5, 3)),  # monthly, need band x (1->0, 2->1, 3->2)
         ("band_share0", np.float64, (S.N_AGE_BANDS,)),  # initial age pyramid (shares)
         ("share65_initial", np.float64),  # its 65+ share
+        *param_fields(),  # what the process modules declare beside their kernels (core/parts.py)
     ]
 )
 
@@ -401,6 +403,8 @@ def compile_zone(config: Config, policy: PolicyConfig, n_zone: int) -> np.void:
         ],
         axis=1,
     )
+    for name, compile_value in param_compilers():  # the process modules' own
+        r[name] = compile_value(config, policy)
     return r
 
 
