@@ -3,8 +3,8 @@
 A model change is judged over the long run (MODEL.md section 8): without a policy change the
 ``baseline`` scenario must stay steady for at least 20 years, and the ``care_paradox`` scenario
 must show its reinforcing loop. This module runs those checks with the public API only
-(``ZoneModel(..., agents=False)``, ``reset_measurement()``, ``run_for(365)``, ``scorecard()``), so
-it does not depend on how experiments or sweeps are organised:
+(``ZoneModel(..., agents=False, warmup_days=...)``, ``reset_measurement()``, ``run_for(365)``,
+``scorecard()``), so it does not depend on how experiments or sweeps are organised:
 
     >>> from zonesim.longrun import yearly, drift
     >>> rows = yearly(seed=7, years=20, population=30_000)      # doctest: +SKIP
@@ -100,11 +100,10 @@ def yearly(
             population=population,
             rng=seed,
             scenario=scenario,
-            years=years + warmup_days / 365.0 + 0.1,
+            years=years + 0.1,
             agents=False,
+            warmup_days=warmup_days,
         )
-        if warmup_days > 0:
-            m.run_for(warmup_days)
         rows = []
         for _ in range(years):
             m.reset_measurement()
