@@ -246,6 +246,7 @@ class ZoneModel(mesa.Model):
             )
         self.years_planned = float(years)
         self.policies = self._enforce_budgets(zones)
+        self._zones = zones  # a Region's zones (None: one zone built from the configuration)
 
         # numba-heavy modules: imported here so that `import zonesim` stays light
         from .core.day import simulate
@@ -270,6 +271,8 @@ class ZoneModel(mesa.Model):
         self.timings["compile_params"] = t2 - t1
 
         self.day0 = int(self.state.day[0])
+        # each provider slot's FTE as the policy planned it at day 0 (branching compares plans)
+        self.planned_fte = self.state.prov.fte.copy()
         self.acc_start = self.state.acc.copy()
         self.snapshots: list[tuple[int, np.ndarray]] = []
         self._warned: set[str] = set()
@@ -400,6 +403,41 @@ class ZoneModel(mesa.Model):
         self.measure_start_day = int(self.state.day[0])
         self.snapshots = []
         self._schedule_months(self.measure_start_day - self.day0)
+
+    # --- checkpoints --------------------------------------------------------------------------
+
+    def save(self, path: str | Path, **extra: Any) -> Path:
+        """Save the whole model to one checkpoint file (``.npz``): every state array, the
+        measurement window, the councils' memory, the configuration, policies, seed, day and
+        provenance (zonesim version, git commit). Safe to load: arrays and JSON, no pickled
+        code. ``extra``: more JSON-able metadata to record. See :mod:`zonesim.checkpoint`."""
+        from . import checkpoint
+
+        return checkpoint.save(self, path, **extra)
+
+    @classmethod
+    def load(cls, path: str | Path, *, agents: bool | None = None) -> ZoneModel:
+        """The model saved by :meth:`save`, ready to run on from the day it was saved."""
+        from . import checkpoint
+
+        return checkpoint.load(path, agents=agents, cls=cls)
+
+    def branch(
+        self,
+        policy: Any,
+        *,
+        config: Any = None,
+        rng: int | None = None,
+        agents: bool | None = None,
+    ) -> ZoneModel:
+        """A new model under ``policy`` starting from this model's state now (the population,
+        queues and shared workforce as they are; what only ``policy`` has starts as new).
+        Under this model's own policy (and seed) it continues exactly. ``rng``: another seed
+        for what happens from now on; ``config``: parameters from now on. See
+        :func:`zonesim.checkpoint.branch`."""
+        from . import checkpoint
+
+        return checkpoint.branch(self, policy, config=config, rng=rng, agents=agents)
 
     # --- time -------------------------------------------------------------------------------
 
