@@ -7,6 +7,7 @@ key and the value: the CLI turns it into one line and exit code 2.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -149,8 +150,10 @@ def _relative_to(value: str, base_dir: Path, may_be_name: bool) -> str:
     return str(p if p.is_absolute() else base_dir / p)
 
 
+@functools.cache
 def _git_info() -> dict[str, Any] | None:
-    """The commit of the source tree zonesim is imported from (None outside a git checkout)."""
+    """The commit of the source tree zonesim is imported from (None outside a git checkout).
+    Asked once per process (two ``git`` calls; every study's resolution records it)."""
     import subprocess
 
     here = Path(__file__).resolve().parent.parent

@@ -379,21 +379,32 @@ def resolve_study(study: Study | str | Path | Mapping[str, Any]) -> StudyPlan:
             cfg_point = apply_overrides(base, cfg_changes) if cfg_changes else base
         except ZonesimInputError as exc:
             _reraise_for_point(exc, s, keys, row, i)
+        point_cache: tuple | None = None  # the point's resolution when a replicate draws nothing
         for r, seed in enumerate(seeds):
-            cfg = cfg_point
-            if draws[r]:
-                cfg = apply_overrides(cfg_point, as_overrides(draws[r], cfg_point))
-            try:
-                resolved = {}
-                for label, pol in policies.items():
-                    pp = load_policy(pol, lever_changes) if lever_changes else pol
-                    resolved[label] = apply_budget(pp, cfg, cfg.zone.population)
-                warm_resolved = apply_budget(warm_pol, cfg, cfg.zone.population)
-            except ZonesimInputError as exc:
-                _reraise_for_point(exc, s, keys, row, i)
+            if draws[r] or point_cache is None:
+                cfg = cfg_point
+                if draws[r]:
+                    cfg = apply_overrides(cfg_point, as_overrides(draws[r], cfg_point))
+                try:
+                    resolved = {}
+                    for label, pol in policies.items():
+                        pp = load_policy(pol, lever_changes) if lever_changes else pol
+                        resolved[label] = apply_budget(pp, cfg, cfg.zone.population)
+                    warm_resolved = apply_budget(warm_pol, cfg, cfg.zone.population)
+                except ZonesimInputError as exc:
+                    _reraise_for_point(exc, s, keys, row, i)
+                cfg_dict = to_dict(cfg)
+                digests = {
+                    label: parameters_digest(cfg_dict, to_dict(pol))
+                    for label, pol in resolved.items()
+                }
+                warm_digest = _hash(to_dict(warm_resolved), 64)
+                if not draws[r]:
+                    point_cache = (cfg, resolved, warm_resolved, cfg_dict, digests, warm_digest)
+            else:
+                cfg, resolved, warm_resolved, cfg_dict, digests, warm_digest = point_cache
             if i == 0 and r == 0:
                 resolved_first = resolved
-            cfg_dict = to_dict(cfg)
             run_values = values + tuple((f"psa.{k}", v) for k, v in draws[r].items())
             if s.checkpoint:
                 warm_ident = {"checkpoint": checkpoint_digest, "seed": int(seed)}
@@ -402,7 +413,7 @@ def resolve_study(study: Study | str | Path | Mapping[str, Any]) -> StudyPlan:
                 warm_ident = {
                     "schema": RESULTS_SCHEMA_VERSION,
                     "config": _hash(cfg_dict, 64),
-                    "policy": _hash(to_dict(warm_resolved), 64),
+                    "policy": warm_digest,
                     "seed": int(seed),
                     "warmup_days": int(s.warmup_days),
                     "horizon_years": float(horizon),
@@ -419,7 +430,7 @@ def resolve_study(study: Study | str | Path | Mapping[str, Any]) -> StudyPlan:
                         horizon_years=s.years,
                     )
             for label, pol in resolved.items():
-                digest = parameters_digest(cfg_dict, to_dict(pol))
+                digest = digests[label]
                 ident = run_identity(digest, label, seed, r, s.years, s.warmup_days, s.timeseries)
                 ident["warmup"] = _hash(warm_ident)
                 run = _hash(ident)
@@ -485,7 +496,9 @@ def _named_by_study(s: Study, key: str):
     try:
         yield
     except ZonesimInputError as exc:
-        if exc.source not in (None, "<argument>"):
+        # a name given in code (an Experiment's defaults or arguments) keeps the argument's own
+        # field in the message; a name read from a file names the file and its key
+        if exc.source not in (None, "<argument>") or s.source in ("<defaults>", "<argument>"):
             raise
         raise ZonesimInputError(
             exc.expected, source=s.source, field=key, value=exc.value, show_value=True
