@@ -165,8 +165,20 @@ def test_calibration_page_lists_every_target_and_how_it_was_made():
         assert f"| `{t.metric}` |" in text, f"docs/calibration.md lacks the target {t.metric}"
     assert re.search(r"Generated on \*\*\d{4}-\d{2}-\d{2}\*\*", text), "no generation date"
     assert re.search(r"\*\*seed \d+\*\*", text), "no seed"
-    assert "zonesim calibrate --format markdown" in text
-    assert re.search(r"\*\*\d+ of \d+ targets within tolerance\.\*\*", text)
+    assert "zonesim calibrate --format json" in text
+    assert re.search(r"\*\*hold-out targets \(validation\): \d+ of \d+ within tolerance", text)
+    # The kinds apart, inputs never shown as validation.
+    for head in ("### Inputs", "### Fitting targets", "### Hold-out targets"):
+        assert head in text, head
+    assert "(not validation)" in text
+
+
+def test_the_odd_patterns_list_every_target_with_its_kind(odd_text):
+    from zonesim.calibration import TARGETS
+
+    word = {"input": "input", "fit": "fit", "holdout": "hold-out"}
+    for t in TARGETS:
+        assert f"| {word[t.kind]} | `{t.metric}` |" in odd_text, t.metric
 
 
 # --- the guide ---------------------------------------------------------------------------------

@@ -267,18 +267,3 @@ def test_sigterm_to_the_group_during_compare_stops_every_worker(tmp_path):
     while not all(ended(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert all(ended(pid) for pid in workers)
-
-
-def test_region_estimate_counts_the_parallel_scratch(monkeypatch):
-    """A region runs its zones in parallel with per-slot scratch: the guard counts it."""
-    from zonesim.geography import partition, synthetic_region
-
-    munis = synthetic_region(n_municipalities=12, total_population=40_000, seed=3)
-    zones = partition(munis, min_pop=8_000, max_pop=16_000, group_by=None)
-    cfg = load_config(overrides={"zone.population": 40_000})
-    with_scratch, _ = population.estimate_run_bytes(cfg, years=1.0, zones=zones)
-    single_zone, _ = population.estimate_run_bytes(cfg, years=1.0)
-    monkeypatch.setattr(population, "REGION_SCRATCH_BYTES_PER_SLOT", 0)
-    without, _ = population.estimate_run_bytes(cfg, years=1.0, zones=zones)
-    assert with_scratch - without >= 40_000 * 12  # at least one slot per inhabitant
-    assert population.estimate_run_bytes(cfg, years=1.0)[0] == single_zone  # no scratch

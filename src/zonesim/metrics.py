@@ -102,6 +102,9 @@ def costs_per_capita(
     total = sum(euros.values())
     informal = w["informal_care_hours"] * costs.informal_care_hour
     out["cost_informal_care_per_capita_eur"] = _div(informal, person_years)
+    # The hours themselves, for the societal perspective of zonesim.economics (which values
+    # them at its own price, whatever value_informal_care says).
+    out["informal_care_hours_per_capita"] = _div(w["informal_care_hours"], person_years)
     if value_informal:
         total += informal
     out["cost_per_capita_eur"] = _div(total, person_years)

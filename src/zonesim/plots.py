@@ -4,7 +4,10 @@
   mean per policy as a bar with the spread over replicates (min to max) as a line;
 - :func:`forest_figure`: paired differences against the baseline policy with their 95% intervals,
   one panel per metric, one row per policy, a line at zero;
-- :func:`timeseries_figure`: monthly means per policy.
+- :func:`timeseries_figure`: monthly means per policy;
+- :func:`ce_plane_figure`, :func:`ceac_figure`, :func:`budget_impact_figure`: the
+  health-economic outputs of :mod:`zonesim.economics` (cost-effectiveness plane,
+  acceptability curve, the payer's budget impact per year).
 
 matplotlib only, imported inside the functions (``import zonesim`` never loads it). Figures are
 built as :class:`matplotlib.figure.Figure` objects without pyplot, so nothing global changes and
@@ -22,6 +25,9 @@ __all__ = [
     "HEADLINE",
     "LABELS",
     "TIMESERIES",
+    "budget_impact_figure",
+    "ce_plane_figure",
+    "ceac_figure",
     "forest_figure",
     "label",
     "scorecard_figure",
@@ -344,4 +350,112 @@ def timeseries_figure(result: Any, metrics: list[str] | tuple[str, ...] | None =
     if metrics:
         handles, names = axes.ravel()[0].get_legend_handles_labels()
         fig.legend(handles, names, loc="outside lower center", ncols=min(4, len(names)), fontsize=8)
+    return fig
+
+
+# --- health economics (zonesim.economics) --------------------------------------------------------
+
+
+def _ce_subtitle(ce: Any) -> str:
+    d = ce.discounting
+    return (
+        f"{ce.perspective} perspective, costs {d.costs:.1%} and QALYs {d.effects:.1%} a year; "
+        f"against {_policy_label(ce.comparator)}"
+    )
+
+
+def ce_plane_figure(ce: Any):
+    """The cost-effectiveness plane: per draw, each policy's incremental QALYs (x) and
+    incremental cost (y, euro, the zone over the horizon) against the comparator in the same
+    draw, with the mean as a large marker and the willingness-to-pay line through the origin.
+    Below the line is cost-effective at that price."""
+    fig = _new_figure(7.5, 5.5)
+    ax = fig.subplots()
+    others = [p for p in ce.table["policy"] if p != ce.comparator]
+    colors = _colors(len(others))
+    for p, col in zip(others, colors, strict=True):
+        d = ce.draws[ce.draws["policy"] == p]
+        ax.scatter(d["inc_qalys"], d["inc_cost"], s=14, color=col, alpha=0.45, linewidths=0)
+        ax.scatter(
+            d["inc_qalys"].mean(),
+            d["inc_cost"].mean(),
+            s=90,
+            color=col,
+            edgecolors="black",
+            label=_policy_label(p),
+            zorder=3,
+        )
+    ax.axhline(0.0, color="grey", linewidth=0.8)
+    ax.axvline(0.0, color="grey", linewidth=0.8)
+    xlo, xhi = ax.get_xlim()
+    xs = np.array([min(xlo, 0.0), max(xhi, 0.0)])
+    ax.plot(
+        xs,
+        ce.wtp * xs,
+        color="black",
+        linestyle="--",
+        linewidth=1,
+        label=f"{ce.wtp:,.0f} euro per QALY",
+    )
+    ax.set_xlim(xlo, xhi)
+    ax.set_xlabel("Incremental QALYs (zone, discounted)")
+    ax.set_ylabel("Incremental cost (euro, zone, discounted)")
+    ax.set_title(f"Cost-effectiveness plane\n{_ce_subtitle(ce)}", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+def ceac_figure(ce: Any):
+    """The acceptability curve: per willingness to pay (0 to 100,000 euro per QALY; Belgium
+    has no official threshold), the share of draws in which each policy has the highest net
+    monetary benefit; the optimal policy (highest expected net benefit) is drawn thicker."""
+    fig = _new_figure(7.5, 4.8)
+    ax = fig.subplots()
+    acc = ce.acceptability
+    if acc is None or len(acc) == 0:
+        ax.text(0.5, 0.5, "one draw per policy: no acceptability curve", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
+    policies = list(dict.fromkeys(acc["policy"]))
+    for p, col in zip(policies, _colors(len(policies)), strict=True):
+        d = acc[acc["policy"] == p]
+        ax.plot(d["wtp"], d["probability"], color=col, linewidth=1.5, label=_policy_label(p))
+        opt = d["probability"].where(d["optimal"])
+        ax.plot(d["wtp"], opt, color=col, linewidth=4, alpha=0.5)
+    ax.axvline(ce.wtp, color="black", linestyle="--", linewidth=1)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("Willingness to pay (euro per QALY)")
+    ax.set_ylabel("Probability of the highest net benefit")
+    ax.set_title(
+        f"Cost-effectiveness acceptability curve (thick: optimal)\n{_ce_subtitle(ce)}", fontsize=10
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+def budget_impact_figure(ce: Any):
+    """The payer's budget impact per year (undiscounted euro, policy minus comparator, paired by
+    draw): the mean as a bar per policy and year, the 95% interval over draws as a line."""
+    fig = _new_figure(7.5, 4.8)
+    ax = fig.subplots()
+    b = ce.budget[ce.budget["policy"] != ce.comparator]
+    policies = list(dict.fromkeys(b["policy"]))
+    years = sorted(b["year"].unique())
+    width = 0.8 / max(1, len(policies))
+    for k, (p, col) in enumerate(zip(policies, _colors(len(policies)), strict=True)):
+        d = b[b["policy"] == p].set_index("year").reindex(years)
+        x = np.arange(len(years)) + (k - (len(policies) - 1) / 2) * width
+        ax.bar(x, d["impact"], width=width, color=col, alpha=0.85, label=_policy_label(p))
+        ax.vlines(x, d["impact_lo"], d["impact_hi"], color="black", linewidth=1.2)
+    ax.axhline(0.0, color="grey", linewidth=0.8)
+    ax.set_xticks(np.arange(len(years)))
+    ax.set_xticklabels([f"year {y}" for y in years])
+    ax.set_ylabel("Budget impact (euro per year, undiscounted)")
+    ax.set_title(
+        f"Budget impact for the zone's payer, against {_policy_label(ce.comparator)}", fontsize=10
+    )
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
     return fig

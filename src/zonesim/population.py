@@ -345,23 +345,11 @@ def _slots(config: C.Config, pops: list[np.ndarray], years: float) -> np.ndarray
     return np.array([n + headroom(int(n), growth, years, turnover) for n in n_init], dtype=np.int64)
 
 
-# A region of several zones runs its zones in parallel with per-slot scratch (the day's event
-# patients, int32; their events, int8; the log of shared-list operations: op uint8, discharge
-# day int16, heap key int32) and the gatekeeper's logs (per entry: a hospital entry, int32 and
-# int16, and a specialist entry, int32 and int32); see zonesim.core.day._simulate_zones_parallel.
-REGION_SCRATCH_BYTES_PER_SLOT = 4 + 1 + 1 + 2 + 4
-GATEKEEPER_LOG_BYTES_PER_ENTRY = 4 + 2 + 4 + 4
-
-
 def _run_bytes(n_inhabitants: int, n_slots: int, agents: bool, n_zones: int = 1) -> int:
-    from .core.day import gatekeeper_log_room
-
+    # A region runs its zones in parallel with no scratch beyond the state (the zones' requests
+    # on the shared lists are part of it) and a few rows per worker: nothing per slot.
     per = BUILD_BYTES_PER_INHABITANT + (AGENT_BYTES_PER_INHABITANT if agents else 0)
-    scratch = 0
-    if n_zones > 1:
-        scratch = int(n_slots) * REGION_SCRATCH_BYTES_PER_SLOT
-        scratch += gatekeeper_log_room(int(n_slots)) * GATEKEEPER_LOG_BYTES_PER_ENTRY
-    return RUN_FIXED_BYTES + estimate_state_bytes(n_slots) + scratch + int(n_inhabitants) * per
+    return RUN_FIXED_BYTES + estimate_state_bytes(n_slots) + int(n_inhabitants) * per
 
 
 def estimate_run_bytes(
@@ -392,7 +380,7 @@ def _size_phrase(default_zone: bool, n: int, years: float, slots: int, agents: b
 
 def estimate_state_bytes(n_slots: int) -> int:
     """A close upper estimate of the state's bytes for ``n_slots`` patient slots in all."""
-    return int(n_slots) * (S.patient_bytes() + _EXTRA_BYTES_PER_SLOT)
+    return int(n_slots) * (S.slot_bytes() + _EXTRA_BYTES_PER_SLOT)
 
 
 TURNOVER_FLOOR = 0.015  # entrants per inhabitant and year, at least
@@ -982,6 +970,7 @@ def build_state(
         cmq_pid=np.full((nz, cmq_cap), -1, dtype=np.int32),
         cmq_day=np.zeros((nz, cmq_cap), dtype=np.int16),
         day=np.zeros(1, dtype=np.int64),
+        req=S.empty_requests(int(pat.situation.shape[0]), nz),
     )
 
     ids, names, mzone = [], [], []

@@ -7,6 +7,7 @@ import numpy as np
 from numba import njit
 
 from .common import DAYS_65, day16, group_index, refresh_utility
+from .hospital import REQ_LEAVE, REQ_WITHDRAW, file_request
 from .state import (
     CG_ACTIVE,
     CG_DECEASED,
@@ -60,25 +61,6 @@ def die(st, p, z, i, day):
 
 
 @njit(cache=True, _nrt=False)
-def withdraw_specialist(st, i):
-    """Withdraw patient i's request from the shared specialist heap (its key stays)."""
-    for t in range(st.spec_n[0]):
-        if st.spec_pid[t] == i:
-            st.spec_pid[t] = -1
-
-
-@njit(cache=True, _nrt=False)
-def leave_hospital_list(st, i):
-    """Remove patient i from the shared hospital list (the last entry takes its place)."""
-    for t in range(st.hosp_n[0]):
-        if st.hosp_pid[t] == i:
-            st.hosp_n[0] -= 1
-            st.hosp_pid[t] = st.hosp_pid[st.hosp_n[0]]
-            st.hosp_until[t] = st.hosp_until[st.hosp_n[0]]
-            break
-
-
-@njit(cache=True, _nrt=False)
 def _forget(st, z, i):
     """Remove every reference to patient i (queues, lists, caregiver), so that its slot can be
     reused by an entrant without anyone mistaking the newcomer for the deceased."""
@@ -93,7 +75,7 @@ def _forget(st, z, i):
             if st.queue_pid[pos] == i:
                 st.queue_pid[pos] = -1
     if fl & F_SPEC_WAITING:
-        withdraw_specialist(st, i)
+        file_request(st, z, i, REQ_WITHDRAW)  # off the shared specialist list
     if fl & F_EPISODE_LISTED:
         zr = st.zone[z]
         for t in range(zr.episode_count):
@@ -109,7 +91,7 @@ def _forget(st, z, i):
                 st.cmq_pid[z, t] = st.cmq_pid[z, zr.cm_queue_len]
                 st.cmq_day[z, t] = st.cmq_day[z, zr.cm_queue_len]
                 break
-    leave_hospital_list(st, i)
+    file_request(st, z, i, REQ_LEAVE)  # off the shared hospital list
     c = pat.caregiver[i]
     if c >= 0:
         st.cg.state[c] = CG_DECEASED

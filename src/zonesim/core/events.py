@@ -189,25 +189,6 @@ def pick_event(p, pat, i, u, band, probs):
 
 
 @njit(cache=True, _nrt=False)
-def may_admit(k):
-    """Whether event k may admit the patient (to the shared hospital list)."""
-    return (
-        k == EV_FALL
-        or k == EV_ACUTE
-        or k == EV_ADMISSION
-        or k == EV_AVOIDABLE_ADMISSION
-        or k == EV_EMERGENCY
-    )
-
-
-@njit(cache=True, _nrt=False)
-def may_request_specialist(k):
-    """Whether event k may put the patient on the shared specialist heap (an acute
-    deterioration through the urgent GP contact's referral, or direct specialist demand)."""
-    return k == EV_ACUTE or k == EV_SPECIALIST_DIRECT
-
-
-@njit(cache=True, _nrt=False)
 def handle_event(st, p, z, i, day, key, u, band, probs):
     """The slow path: pick the event the draw ``u`` fell on and carry it out."""
     k = pick_event(p, st.pat, i, u, band, probs)

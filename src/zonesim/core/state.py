@@ -207,6 +207,23 @@ PRACTICE_FIELDS = {
 }
 Practices = namedtuple("Practices", list(PRACTICE_FIELDS))
 
+# What a zone's phase asks of the lists the zones of a region share (see core/hospital.py): per
+# patient slot, the request bits filed today (``what``); per zone, the patients with requests in
+# the order they were first filed, kept in the zone's own slice of ``pid`` (zone z's
+# ``pid[first_patient : first_patient + n[z]]``: a patient files requests only in its own zone,
+# so a zone's slots are room enough). Empty between phases.
+REQUEST_FIELDS = {"what": np.uint8, "pid": np.int32}
+Requests = namedtuple("Requests", [*REQUEST_FIELDS, "n"])
+
+
+def empty_requests(n_slots: int, n_zones: int) -> Requests:
+    return Requests(
+        what=np.zeros(n_slots, dtype=np.uint8),
+        pid=np.full(n_slots, -1, dtype=np.int32),
+        n=np.zeros(n_zones, dtype=np.int64),
+    )
+
+
 # --- records: zone scalars and accumulators ---------------------------------------------------
 
 ZONE_DTYPE = np.dtype(
@@ -335,6 +352,7 @@ class State(
             "cmq_pid",
             "cmq_day",
             "day",
+            "req",
         ],
     )
 ):
@@ -346,7 +364,8 @@ class State(
     (``hosp_n[0]``);
     ``episodes[z, :zone[z].episode_count]`` the patients with an open or case-managed episode;
     ``cmq_pid/cmq_day[z, :zone[z].cm_queue_len]`` the case-management queue; ``day[0]`` the
-    next day to simulate.
+    next day to simulate; ``req`` the zones' requests on the shared lists (:class:`Requests`,
+    empty between days).
     """
 
     __slots__ = ()
@@ -406,3 +425,8 @@ def empty_practices(n: int) -> Practices:
 def patient_bytes() -> int:
     """Bytes per patient slot in the patient arrays."""
     return sum(np.dtype(t).itemsize for t in PATIENT_FIELDS.values())
+
+
+def slot_bytes() -> int:
+    """Bytes per patient slot in the patient arrays and the zones' requests."""
+    return patient_bytes() + sum(np.dtype(t).itemsize for t in REQUEST_FIELDS.values())
