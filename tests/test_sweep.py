@@ -406,6 +406,13 @@ def test_any_executor_gives_the_same_results(tmp_path, tiny):
     a = load_results(tmp_path / "seq")
     b = load_results(tmp_path / "threads")
     pd.testing.assert_frame_equal(a, b)
+    # worker processes (the executor compare uses), and the per-year results too
+    report = sweep(tiny, out=tmp_path / "procs", executor="processes", workers=2)
+    assert report.complete and "worker process" in report.executor
+    pd.testing.assert_frame_equal(a, load_results(tmp_path / "procs"))
+    pd.testing.assert_frame_equal(
+        load_results(tmp_path / "seq", years=True), load_results(tmp_path / "procs", years=True)
+    )
 
 
 def test_a_second_driver_on_the_same_folder_is_refused(tmp_path, tiny):

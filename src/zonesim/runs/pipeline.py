@@ -972,7 +972,8 @@ def _read_meta(path: Path) -> dict[str, Any]:
 
 
 def _clean_temporaries(folder: Path) -> None:
-    for sub in (RUNS, FAILED, ""):
+    """Remove what a killed worker or driver left half-written (never a committed file)."""
+    for sub in (RUNS, FAILED, WARMUPS, ""):
         d = folder / sub if sub else folder
         if d.is_dir():
             for p in d.glob(".*.tmp"):
