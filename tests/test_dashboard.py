@@ -253,12 +253,12 @@ def test_both_sides_can_start_from_a_checkpoint(engine_warm, tmp_path):
     model.run_for(60)
     path = model.save(tmp_path / "warm.npz")
     s = st.make_settings(st.load_base_config(None), checkpoint=path, seed=9, years=0.5)
-    assert (s.checkpoint, s.checkpoint_day, s.population) == (str(path), 60, POP)
+    assert (s.checkpoint, s.checkpoint_day, s.population) == (str(path), model.day, POP)
     pair = st.Pair.build(s, st.preset_policy("status_quo"), st.preset_policy("integrated"))
     pair.step(2)
     base, alt = (pair.sides[k] for k in st.SIDES)
     assert base.month == alt.month == 2
-    assert base.model.day == alt.model.day == 60 + 61  # two months after the checkpoint's day
+    assert base.model.day == alt.model.day == model.day + 61  # two months after the checkpoint
     assert _same(base.monthly) != _same(alt.monthly)
     # the same people as the checkpoint's (entrants since then aside)
     born = model.state.pat.birth_day[: model.state.zone["next_free"][0]]

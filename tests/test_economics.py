@@ -360,3 +360,16 @@ def test_yearly_scorecards_give_the_same_table_as_the_series():
     pd.testing.assert_frame_equal(by_series, by_cards, check_dtype=False)
     with pytest.raises(ValueError, match="year"):
         E.yearly_from_scorecards(pd.DataFrame(cards).drop(columns="year"))
+
+
+def test_write_outputs(tmp_path):
+    pytest.importorskip("matplotlib")
+    res = E.analyse(_two_policy_table(draws=3), "status_quo")
+    written = E.write_outputs(res, tmp_path)
+    assert sorted(written) == sorted(E.OUTPUT_FILES + E.FIGURE_FILES)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(written)
+    back = pd.read_csv(tmp_path / "cost_effectiveness.csv").set_index("policy")
+    assert back.loc["new", "icer"] == pytest.approx(
+        res.table.set_index("policy").loc["new", "icer"]
+    )
+    assert "no official threshold" in (tmp_path / "cost_effectiveness.md").read_text()

@@ -2,7 +2,7 @@
 a run interrupted with Ctrl-C (a real SIGINT to a real ``zonesim`` process) exits cleanly and
 leaves its output folder as it was.
 
-The memory available is made small by replacing :func:`zonesim.population.available_memory_bytes`
+The memory available is made small by replacing :func:`zonesim.memory.available_memory_bytes`
 (the one number read from the machine); everything else is the real code path.
 """
 
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+import zonesim.memory as memory
 import zonesim.population as population
 from terminal import children, ended, sigint_as_in_a_terminal
 from test_bad_inputs import tree
@@ -36,7 +37,7 @@ MiB = 2**20
 def small_machine(monkeypatch):
     """A machine with 64 MiB available (and no ZONESIM_MAX_STATE_BYTES)."""
     monkeypatch.delenv("ZONESIM_MAX_STATE_BYTES", raising=False)
-    monkeypatch.setattr(population, "available_memory_bytes", lambda: 64 * MiB)
+    monkeypatch.setattr(memory, "available_memory_bytes", lambda: 64 * MiB)
     return 64 * MiB
 
 
@@ -44,7 +45,7 @@ def small_machine(monkeypatch):
 
 
 def test_available_memory_is_read_from_the_machine():
-    avail = population.available_memory_bytes()
+    avail = memory.available_memory_bytes()
     assert avail is not None and avail > 0
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     assert avail <= total
@@ -57,12 +58,12 @@ def test_available_memory_without_proc_meminfo(monkeypatch):
         raise FileNotFoundError("/proc/meminfo")
 
     monkeypatch.setattr("builtins.open", no_file)
-    avail = population.available_memory_bytes()
+    avail = memory.available_memory_bytes()
     assert avail is None or avail > 0
     monkeypatch.setattr(os, "sysconf", lambda name: (_ for _ in ()).throw(ValueError(name)))
-    assert population.available_memory_bytes() is None
+    assert memory.available_memory_bytes() is None
     monkeypatch.delenv("ZONESIM_MAX_STATE_BYTES", raising=False)
-    assert population.max_state_bytes() == 16 * 2**30  # a limit all the same
+    assert memory.max_state_bytes() == 16 * 2**30  # a limit all the same
 
 
 def test_estimate_is_an_upper_bound_of_the_real_run():
@@ -99,7 +100,7 @@ def test_zone_model_too_big_is_refused_with_the_estimate(small_machine):
     with pytest.raises(ResourceError) as info:
         ZoneModel(population=900_000, rng=1, years=100)
     msg = str(info.value)
-    assert "zone.population=900,000 x 100 years" in msg
+    assert "zone.population=900,000 x 100.49 years" in msg
     assert "GiB of state" in msg and "with Mesa agents" in msg
     assert "this machine has 0.06 GiB available" in msg
     assert "\n" not in msg
@@ -113,7 +114,7 @@ def test_agents_count_in_the_guard(monkeypatch):
     with_agents, _ = population.estimate_run_bytes(cfg, years=0.1, agents=True)
     assert with_agents > headless
     monkeypatch.delenv("ZONESIM_MAX_STATE_BYTES", raising=False)
-    monkeypatch.setattr(population, "available_memory_bytes", lambda: (headless + with_agents) // 2)
+    monkeypatch.setattr(memory, "available_memory_bytes", lambda: (headless + with_agents) // 2)
     ZoneModel(cfg, rng=1, years=0.1, agents=False)
     with pytest.raises(ResourceError, match="with Mesa agents"):
         ZoneModel(cfg, rng=1, years=0.1, agents=True)
@@ -123,13 +124,13 @@ def test_region_too_big_is_refused(small_machine):
     munis = synthetic_region(40, 900_000, seed=3)
     munis = [dataclasses.replace(m, zone=f"Z{i % 2}") for i, m in enumerate(munis)]
     zones = zones_from_column(munis)
-    with pytest.raises(ResourceError, match=r"zones=900,000 x 50 years"):
+    with pytest.raises(ResourceError, match=r"zones=900,000 x 50\.49 years"):
         Region(zones, rng=1, years=50, agents=False)
 
 
 def test_run_command_refuses_with_one_line(zonesim_main, small_machine, tmp_cwd):
     rc, out, err = zonesim_main("run", "-n", "900000", "-y", "100")
-    assert_one_line_error(rc, err, "zone.population=900,000 x 100 years", "available")
+    assert_one_line_error(rc, err, "zone.population=900,000 x 100.49 years", "available")
     assert out == ""
 
 
@@ -145,10 +146,10 @@ def test_compare_runs_only_as_many_workers_as_fit(monkeypatch):
     exp = Experiment(policies=("status_quo", "integrated"), replicates=4, population=20_000)
     need, _ = population.estimate_run_bytes(exp.resolve().config, years=1 + 180 / 365)
     monkeypatch.delenv("ZONESIM_MAX_STATE_BYTES", raising=False)
-    monkeypatch.setattr(population, "available_memory_bytes", lambda: int(2.5 * need))
+    monkeypatch.setattr(memory, "available_memory_bytes", lambda: int(2.5 * need))
     with pytest.warns(RuntimeWarning, match=r"memory: 2 worker process\(es\) instead of 8"):
         assert exp.replace(workers=8).resolve().workers == 2
-    monkeypatch.setattr(population, "available_memory_bytes", lambda: need // 2)
+    monkeypatch.setattr(memory, "available_memory_bytes", lambda: need // 2)
     with pytest.raises(ResourceError, match=r"zone\.population=20,000"):
         exp.resolve()
 

@@ -35,6 +35,8 @@ _EXPORTS = {
     "ComparisonResult": "experiment",
     "sweep": "runs.pipeline",
     "load_results": "runs.pipeline",
+    "evaluate": "interop",
+    "parameters": "interop",
 }
 
 __all__ = [  # noqa: RUF022 - grouped as _EXPORTS
@@ -56,6 +58,8 @@ __all__ = [  # noqa: RUF022 - grouped as _EXPORTS
     "ComparisonResult",
     "sweep",
     "load_results",
+    "evaluate",
+    "parameters",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -63,6 +67,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .config import Config, PolicyConfig, load_config, load_policy
     from .errors import ZonesimError, ZonesimInputError
     from .experiment import ComparisonResult, Experiment, compare
+    from .interop import evaluate, parameters
     from .model import Region, ZoneModel
     from .runs.pipeline import load_results, sweep
 

@@ -23,31 +23,52 @@ from typing import TYPE_CHECKING, Any
 import mesa
 import numpy as np
 
+from . import validation as V
 from .core import state as S
-from .errors import ZonesimInputError
+from .errors import ZonesimError
 
 if TYPE_CHECKING:
     from .model import ZoneModel
 
 __all__ = ["CareCouncil", "InformalCaregiver", "Patient", "Provider"]
 
-DAYS_PER_YEAR_AGE = 365.25  # ages use the calendar year (as the state's age bands do)
-
 
 def _check_range(name: str, value: Any, lo: float, hi: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ZonesimInputError(
-            f"expected a number in [{lo:g}, {hi:g}]", source="<agent>", field=name, value=value
-        )
-    v = float(value)
-    if not (lo <= v <= hi) or math.isnan(v):
-        raise ZonesimInputError(
-            f"expected a number in [{lo:g}, {hi:g}]", source="<agent>", field=name, value=value
-        )
-    return v
+    return V.check_number(
+        value,
+        field=name,
+        source="<agent>",
+        lo=lo,
+        hi=hi,
+        expected=f"expected a number in [{lo:g}, {hi:g}]",
+    )
 
 
-class Patient(mesa.Agent):
+class _EngineAgent(mesa.Agent):
+    """An agent whose coming and going the engine decides (a view of an array row).
+
+    ``remove()`` raises: removing the Mesa agent would leave the person in the simulation
+    (still consuming care, counted in every metric). People leave through the engine's own
+    processes only: death (MODEL.md process 1); emigration is not modelled, and the net
+    population path is set by ``scenario.population_growth_per_year``. The model itself drops
+    the agents of those who died or left, after each stretch it simulates.
+    """
+
+    def remove(self) -> None:
+        name = type(self).__name__
+        noun = {"InformalCaregiver": "caregiver"}.get(name, name.lower())
+        raise ZonesimError(
+            f"{name}.remove(): a {noun} cannot be removed by hand; the engine decides who "
+            "is in the zone (deaths, retirements, departures; net migration through "
+            "scenario.population_growth_per_year), and the model removes the agent itself"
+        )
+
+    def _detach(self) -> None:
+        """The model's own removal, once the engine has ended the row's occupant."""
+        mesa.Agent.remove(self)
+
+
+class Patient(_EngineAgent):
     """An inhabitant of a zone: a view of row ``index`` of ``model.state.pat``.
 
     Writable: ``need_level`` and ``health_utility`` (the zone's running totals of need counts and
@@ -76,7 +97,7 @@ class Patient(mesa.Agent):
     def age(self) -> float:
         """Age in years today (the kernel's current day)."""
         st = self.model.state
-        return (int(st.day[0]) - int(st.pat.birth_day[self.index])) / DAYS_PER_YEAR_AGE
+        return (int(st.day[0]) - int(st.pat.birth_day[self.index])) / S.DAYS_PER_AGE_YEAR
 
     @property
     def municipality_index(self) -> int:
@@ -113,18 +134,17 @@ class Patient(mesa.Agent):
 
     @need_level.setter
     def need_level(self, value: int) -> None:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, np.integer))
-            or not (0 <= value <= 3)
-        ):
-            raise ZonesimInputError(
-                "expected an integer 0..3", source="<agent>", field="need_level", value=value
-            )
+        new = V.check_int(
+            value,
+            field="need_level",
+            source="<agent>",
+            lo=0,
+            hi=3,
+            expected="expected an integer 0..3",
+        )
         st = self.model.state
         i = self.index
         old = int(st.pat.need[i])
-        new = int(value)
         st.pat.need[i] = new
         if old != new and int(st.pat.situation[i]) < S.DECEASED:
             z = self.zone_index
@@ -223,7 +243,7 @@ class Patient(mesa.Agent):
         return int(self.model.state.pat.unmet_need_days[self.index])
 
 
-class InformalCaregiver(mesa.Agent):
+class InformalCaregiver(_EngineAgent):
     """An informal caregiver: a view of row ``index`` of ``model.state.cg``.
 
     Writable: ``burden`` (in [0, 1]).
@@ -266,7 +286,7 @@ class InformalCaregiver(mesa.Agent):
         return int(self.model.state.cg.until[self.index])
 
 
-class Provider(mesa.Agent):
+class Provider(_EngineAgent):
     """A care provider: a view of row ``index`` of ``model.state.prov``.
 
     Writable: ``strain`` (in [0, 1]).

@@ -432,7 +432,7 @@ def calibration_metrics(model) -> dict[str, float]:
     )
     alloc = float(w["cm_allocations"])
     out["cm_episode_months"] = (
-        float(w["case_managed_days"]) / alloc / (365.0 / 12.0) if alloc > 0 else np.nan
+        float(w["case_managed_days"]) / alloc / (S.DAYS_PER_YEAR / 12.0) if alloc > 0 else np.nan
     )
     # Stocks now, over the zone's patients alive.
     pat, day = model.state.pat, int(model.state.day[0])
@@ -465,12 +465,19 @@ def calibrate(
     """
     import pandas as pd
 
+    from .core.state import DAYS_PER_YEAR
     from .model import ZoneModel
 
-    model = ZoneModel(config, policy="status_quo", rng=seed, population=population, agents=False)
-    model.run_for(WARMUP_DAYS)
-    model.reset_measurement()
-    model.run_for(round(years * 365))
+    model = ZoneModel(
+        config,
+        policy="status_quo",
+        rng=seed,
+        population=population,
+        years=years,
+        warmup_days=WARMUP_DAYS,
+        agents=False,
+    )
+    model.run_for(round(years * DAYS_PER_YEAR))
     card = calibration_metrics(model)
     rows = []
     for t in TARGETS:

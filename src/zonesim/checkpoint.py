@@ -144,6 +144,10 @@ def metadata(model, **extra: Any) -> dict[str, Any]:
         "policies": [to_dict(p) for p in model.policies],
         "seed": int(model.seed),
         "years_planned": float(model.years_planned),
+        "years": float(model.years),
+        "warmup_days": int(model.warmup_days),
+        "horizon_days": int(model.horizon_days),
+        "running": bool(model.running),
         "with_agents": bool(model.with_agents),
         "day": int(model.state.day[0]),
         "day0": int(model.day0),
@@ -265,11 +269,14 @@ def load(path: str | Path, *, agents: bool | None = None, cls: type | None = Non
             policies = [load_policy(p) for p in meta["policies"]]
         except ZonesimInputError as exc:
             raise _bad(path, f"its configuration does not load here: {exc}") from None
+        # the same layout as the saved model's (laid out for its warm-up plus horizon), built
+        # without simulating anything: the saved arrays replace the state
         model = cls(
             config,
             policy=policies,
             rng=meta["seed"],
             years=meta["years_planned"],
+            warmup_days=0,
             agents=meta["with_agents"] if agents is None else agents,
         )
         arrays = {name: _read_array(zf, name, path) for name in meta["arrays"]}
@@ -306,6 +313,15 @@ def restore(model, arrays: dict[str, np.ndarray], meta: dict[str, Any], source: 
         (int(d), snaps[i].copy()) for i, d in enumerate(meta.get("snapshot_days", []))
     ]
     model.measure_start_day = int(meta["measure_start_day"])
+    _set_horizon(
+        model,
+        day0=int(meta["day0"]),
+        warmup_days=int(meta["warmup_days"]),
+        years=float(meta["years"]),
+        horizon_days=int(meta["horizon_days"]),
+        years_planned=float(meta["years_planned"]),
+        running=bool(meta["running"]),
+    )
     model._warned = set(meta.get("warned", []))
     model._overflow_seen = {k: float(v) for k, v in meta.get("overflow_seen", {}).items()}
     _set_time(model, float(meta["time"]), int(meta["steps"]))
@@ -313,6 +329,13 @@ def restore(model, arrays: dict[str, np.ndarray], meta: dict[str, Any], source: 
     for council, mem in zip(model.councils, meta.get("councils", []), strict=False):
         _restore_council(council, _unjson(mem))
     model._sync_agents()
+
+
+def _set_horizon(model, **values: Any) -> None:
+    """The model's own clock and horizon (time 0 = ``day0``, the end of its warm-up)."""
+    for name, value in values.items():
+        setattr(model, name, value)
+    model._headline_cache = None
 
 
 def _set_time(model, time: float, steps: int) -> None:
@@ -421,7 +444,8 @@ def branch(
         model.config if config is None else config,
         policy=policy,
         rng=model.seed,
-        years=model.years_planned,
+        years=model.years_planned,  # the same layout, nothing simulated: the state is copied
+        warmup_days=0,
         agents=model.with_agents if agents is None else agents,
     )
     same_policy = C.to_dict(new.policy) == C.to_dict(model.policy)
@@ -505,6 +529,15 @@ def branch(
     flags = pat.flags[idx] & np.uint8(0xFF ^ S.F_CARE_PLAN)
     pat.flags[idx] = flags | np.where(plan, S.F_CARE_PLAN, 0).astype(np.uint8)
 
+    _set_horizon(
+        new,
+        day0=model.day0,
+        warmup_days=model.warmup_days,
+        years=model.years,
+        horizon_days=model.horizon_days,
+        years_planned=model.years_planned,
+        running=model.running,
+    )
     new.acc_start = model.acc_start.copy()
     new.snapshots = [(d, a.copy()) for d, a in model.snapshots]
     new.measure_start_day = model.measure_start_day

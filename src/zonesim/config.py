@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
 import tomllib
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass, replace
@@ -23,11 +22,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from . import validation as V
 from .errors import ZonesimInputError
 
 # Days simulated before measurement starts (queues, episodes and strain settle): the one default
 # warm-up of every entry point (ZoneModel, `zonesim run`, compare, sweeps, calibration).
 WARMUP_DAYS = 180
+
+# The most inhabitants one simulated zone may have (``zone.population``'s bound, and that of
+# every entry point's population argument): larger areas are regions of several zones.
+ZONE_POPULATION_MAX = 1_000_000
 
 __all__ = [
     "CareDemandParams",
@@ -180,7 +186,7 @@ class ZoneConfig:
         "Inhabitants of the zone (design range 75,000-125,000; at most a million: larger "
         "areas are regions of several zones).",
         lo=1,
-        hi=1_000_000,
+        hi=ZONE_POPULATION_MAX,
         source=SRC_ZONES,
     )
     n_municipalities: int = P(
@@ -992,26 +998,17 @@ def _type_of(cls: type, name: str) -> Any:
 
 
 def _check_number(value: Any, f: dataclasses.Field, want: type, where: dict) -> float | int:
-    kind = "an integer" if want is int else "a number"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ZonesimInputError(f"expected {kind}", **where)
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ZonesimInputError("expected a finite " + kind.split()[-1], **where)
+    """One number of a field, within the field's bounds (numpy scalars accepted, see
+    :mod:`zonesim.validation`); returned as a Python ``int`` or ``float``."""
+    lo, hi, unit = f.metadata.get("lo"), f.metadata.get("hi"), f.metadata["unit"]
     if want is int:
-        if isinstance(value, float):
-            if not value.is_integer():
-                raise ZonesimInputError("expected an integer", **where)
-            value = int(value)
+        value = V.check_int(value, integral_float=True, **V.at(where))
     else:
-        try:
-            value = float(value)
-        except OverflowError:  # an integer beyond float range (TOML ints are unbounded here)
-            raise ZonesimInputError("expected a finite number", **where) from None
-    lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
+        value = V.check_number(value, **V.at(where))
     if lo is not None and value < lo:
-        raise ZonesimInputError(f"expected a value >= {lo:g} ({f.metadata['unit']})", **where)
+        raise ZonesimInputError(f"expected a value >= {lo:g} ({unit})", **where)
     if hi is not None and value > hi:
-        raise ZonesimInputError(f"expected a value <= {hi:g} ({f.metadata['unit']})", **where)
+        raise ZonesimInputError(f"expected a value <= {hi:g} ({unit})", **where)
     return value
 
 
@@ -1020,22 +1017,17 @@ def _coerce(cls: type, f: dataclasses.Field, value: Any, where: dict) -> Any:
     tp = _type_of(cls, f.name)
     origin = typing.get_origin(tp)
     if tp is bool:
-        if not isinstance(value, bool):
-            raise ZonesimInputError("expected true or false", **where)
-        return value
+        return V.check_bool(value, **V.at(where))
     if tp is str:
-        if not isinstance(value, str):
-            raise ZonesimInputError("expected a string", **where)
-        choices = f.metadata.get("choices")
-        if choices and value not in choices:
-            raise ZonesimInputError(f"expected one of {', '.join(choices)}", **where)
-        return value
+        return V.check_str(value, choices=f.metadata.get("choices"), **V.at(where))
     if tp in (int, float):
         return _check_number(value, f, tp, where)
     if origin is tuple:
         args = typing.get_args(tp)
         elem = args[0]
         length = f.metadata.get("length")
+        if isinstance(value, np.ndarray) and value.ndim == 1:  # a row of a design matrix
+            value = list(value)
         if not isinstance(value, (list, tuple)):
             raise ZonesimInputError(f"expected a list of {length} numbers", **where)
         if length is not None and len(value) != length:
@@ -1168,7 +1160,7 @@ def load_config(
         path = builtin_path("zones", "default")
     path = Path(path)
     data = _read_toml(path)
-    cfg = from_dict(Config, data, source=str(path), base=cfg)
+    cfg = _anchor_paths(from_dict(Config, data, source=str(path), base=cfg), path.parent)
     src = str(path)
     if overrides:
         cfg = apply_overrides(cfg, overrides)
@@ -1248,4 +1240,16 @@ def apply_overrides(cfg: Config, overrides: list[str] | dict[str, Any]) -> Confi
         for part in reversed(parts):
             nested = {part: nested}
         cfg = from_dict(Config, nested, source="<override>", base=cfg)
+        if key == "zone.municipalities_csv":  # typed here: relative to the current folder
+            cfg = _anchor_paths(cfg, Path.cwd())
     return cfg
+
+
+def _anchor_paths(cfg: Config, base: Path) -> Config:
+    """``cfg`` with a relative ``zone.municipalities_csv`` made absolute against ``base``: a
+    path in a file is relative to that file, one in an override to the current folder, so a
+    saved configuration names the very table that was simulated."""
+    csv = (cfg.zone.municipalities_csv or "").strip()
+    if not csv or Path(csv).is_absolute():
+        return cfg
+    return replace(cfg, zone=replace(cfg.zone, municipalities_csv=str((base / csv).absolute())))

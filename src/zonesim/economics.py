@@ -59,6 +59,7 @@ __all__ = [
     "from_comparison",
     "icer_frontier",
     "net_monetary_benefit",
+    "write_outputs",
     "yearly_costs",
     "yearly_from_comparison",
     "yearly_from_scorecards",
@@ -231,6 +232,8 @@ def from_comparison(result, **options) -> CostEffectiveness:
     """:func:`analyse` of a policy comparison against its baseline policy; ``options`` as for
     :func:`analyse` (``discounting``, ``perspective``, ``wtp`` ...)."""
     options.setdefault("comparator", result.baseline)
+    # The hour of informal care is the comparison's own unit cost (18.80 euro by default).
+    options.setdefault("informal_care_hour", result.config.parameters.costs.informal_care_hour)
     return analyse(yearly_from_comparison(result), **options)
 
 
@@ -542,6 +545,46 @@ class CostEffectiveness:
         if self.notes:
             lines += ["", *[f"Note: {n}" for n in self.notes]]
         return "\n".join(lines)
+
+
+OUTPUT_FILES = (
+    "cost_effectiveness.md",
+    "cost_effectiveness.csv",
+    "ce_draws.csv",
+    "ceac.csv",
+    "evpi.csv",
+    "budget_impact.csv",
+)
+FIGURE_FILES = ("ce_plane.png", "ceac.png", "budget_impact.png")
+
+
+def write_outputs(ce: CostEffectiveness, folder, *, figures: bool = True) -> list[str]:
+    """Write an analysis into ``folder`` (which must exist): the table and budget impact as
+    markdown (:data:`OUTPUT_FILES`: ``cost_effectiveness.md``), the tables as CSV, and with
+    ``figures`` the plane, the acceptability curve and the budget impact as PNG
+    (:data:`FIGURE_FILES`). Returns the names written. The caller makes the write atomic (a
+    comparison writes its whole folder at once)."""
+    from pathlib import Path
+
+    out = Path(folder)
+    (out / "cost_effectiveness.md").write_text(ce.to_markdown() + "\n", encoding="utf-8")
+    ce.table.to_csv(out / "cost_effectiveness.csv", index=False)
+    ce.draws.to_csv(out / "ce_draws.csv", index=False)
+    ce.acceptability.to_csv(out / "ceac.csv", index=False)
+    ce.evpi.to_csv(out / "evpi.csv", index=False)
+    ce.budget.to_csv(out / "budget_impact.csv", index=False)
+    written = list(OUTPUT_FILES)
+    if figures:
+        from . import plots
+
+        for name, make in zip(
+            FIGURE_FILES,
+            (plots.ce_plane_figure, plots.ceac_figure, plots.budget_impact_figure),
+            strict=True,
+        ):
+            make(ce).savefig(out / name, dpi=120)
+            written.append(name)
+    return written
 
 
 def _num(v: float) -> str:

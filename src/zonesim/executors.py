@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import validation as V
 from .errors import ZonesimInputError
 
 __all__ = [
@@ -157,9 +158,9 @@ def _bad(expected: str, source: str, key: str, value: Any, show: bool = True):
 def _check_workers(value: Any, source: str, key: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if not V.is_int(value) or value < 1:
         raise _bad("expected a number of workers >= 1", source, key, value)
-    return value
+    return int(value)
 
 
 def _profile_path(name: str) -> Path | None:
@@ -236,7 +237,7 @@ def _validate_spec(spec: ExecutorSpec, src: str) -> ExecutorSpec:
         raise _bad("expected a folder path", src, "numba_cache_dir", spec.numba_cache_dir)
     if spec.kind == "slurm":
         n = spec.n_jobs
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        if not V.is_int(n) or n < 1:
             raise _bad("expected a number of SLURM jobs >= 1", src, "n_jobs", n)
         _check_cluster_keys(spec.cluster, src, _slurm_keys())
         for key in ("cores", "memory"):
@@ -245,10 +246,10 @@ def _validate_spec(spec: ExecutorSpec, src: str) -> ExecutorSpec:
                     f"expected cluster.{key} (SLURMCluster needs it)", src, f"cluster.{key}", None
                 )
         cores = spec.cluster["cores"]
-        if isinstance(cores, bool) or not isinstance(cores, int) or cores < 1:
+        if not V.is_int(cores) or cores < 1:
             raise _bad("expected a number of cores >= 1", src, "cluster.cores", cores)
         procs = spec.cluster.get("processes", cores)
-        if isinstance(procs, bool) or not isinstance(procs, int) or not 1 <= procs <= cores:
+        if not V.is_int(procs) or not 1 <= procs <= cores:
             raise _bad(
                 "expected worker processes per job from 1 to cluster.cores",
                 src,

@@ -26,7 +26,7 @@ value: ``diff`` = mean of (policy - baseline); the 95% interval is the paired t 
 Holm-adjusted p-value across the policies of that metric, and ``significant`` = ``p_holm < 0.05``.
 The interval itself is per comparison (not adjusted). A metric whose paired differences are all
 equal (e.g. bit-identical under a policy that cannot touch it) gets a zero-width interval and
-p = 1 (difference 0) or p = 0.
+p = 1 (difference 0) or p = NaN (zero variance: no test, never starred).
 
 Runs are stored one Parquet file each (``store=``; the CLI keeps them in ``<out>/study/``), so a
 comparison that is stopped resumes where it stopped.
@@ -360,7 +360,8 @@ def _workers_that_fit(exp: Experiment, config: Any, workers: int) -> int:
     """The memory guard, up front: one run must fit in the memory available now (else a
     :class:`~zonesim.errors.ResourceError` with the estimate); at most as many workers as
     runs fit side by side."""
-    from .population import check_memory, estimate_run_bytes, max_state_bytes
+    from .memory import check_memory, max_state_bytes
+    from .population import estimate_run_bytes
 
     need, what = estimate_run_bytes(config, years=exp.years + exp.warmup_days / DAYS_PER_YEAR)
     check_memory(need, what)
@@ -380,21 +381,23 @@ def _workers_that_fit(exp: Experiment, config: Any, workers: int) -> int:
 # ---------------------------------------------------------------------------------------------
 
 
-def _summarise_warnings(per_run: list[list[str]], n_runs: int) -> list[str]:
+def _summarise_warnings(per_run: list[tuple], n_runs: int) -> list[str]:
     """One warning per kind over all runs (numbers in a message do not make a new kind): the
-    message of the run with the largest count, and in how many runs it came up."""
+    message of the run with the largest count, named by its policy and replicate, and in how
+    many runs it came up. ``per_run``: ``((policy, replicate), [message, ...])``."""
     kinds: dict[str, list] = {}
-    for ws in per_run:
+    for (label, replicate), ws in per_run:
         for message in dict.fromkeys(ws):
             key = re.sub(r"\d[\d,.]*", "#", message)
             nums = [float(x.replace(",", "")) for x in re.findall(r"\d[\d,]*", message)] or [0]
-            entry = kinds.setdefault(key, [0, -1.0, message])
+            entry = kinds.setdefault(key, [0, -1.0, message, label, replicate])
             entry[0] += 1
             if nums[0] > entry[1]:
-                entry[1], entry[2] = nums[0], message
+                entry[1:] = [nums[0], message, label, replicate]
     out = []
-    for count, _, message in kinds.values():
-        prefix = f"in {count} of {n_runs} runs (largest shown): " if n_runs > 1 else ""
+    for count, _, message, label, replicate in kinds.values():
+        run = f"policy {label}, replicate {replicate}"
+        prefix = f"in {count} of {n_runs} runs (largest: {run}): " if n_runs > 1 else f"{run}: "
         out.append(prefix + message)
     return out
 
@@ -465,8 +468,14 @@ def _run_and_collect(plan: Plan, folder: Path, progress: bool) -> ComparisonResu
             f"{report.failed} of {report.total} runs failed (first: {error}); their errors are "
             f"in {folder / 'failed'}; rerunning retries them"
         )
+    metas = [_read_meta(f) for f in _result_files(folder)]
     messages = _summarise_warnings(
-        [_read_meta(f).get("warnings", []) for f in _result_files(folder)], plan.n_runs
+        [
+            ((m["run_spec"]["policy"], m["run_spec"]["replicate"]), m.get("warnings", []))
+            for m in metas
+            if m.get("run") in plan.study.tasks
+        ],
+        plan.n_runs,
     )
     for message in messages:
         warnings.warn(message, RuntimeWarning, stacklevel=4)
@@ -526,7 +535,8 @@ def paired_stats(baseline: Any, other: Any, level: float = 0.95) -> dict[str, fl
     other - baseline), ``sd_diff``, ``ci_low``/``ci_high`` (paired t interval at ``level``),
     ``p`` (two-sided paired t test) and ``corr`` (Pearson correlation of the pairs; NaN where
     a side is constant or fewer than 2 pairs). With fewer than 2 pairs everything but ``n`` is
-    NaN; with constant differences the interval has zero width and p is 1 (all zero) or 0.
+    NaN; with constant differences (zero variance) the interval has zero width and p is 1 (all
+    zero) or NaN (no test is possible, so no significance is claimed).
     """
     from scipy import stats
 
@@ -556,13 +566,15 @@ def paired_stats(baseline: Any, other: Any, level: float = 0.95) -> dict[str, fl
         return out
     sd = float(d.std(ddof=1))
     out["sd_diff"] = sd
-    # constant differences (to rounding): the sample says the difference is exactly `mean`
+    # constant differences (to rounding): the sample says the difference is exactly `mean`,
+    # and there is no t test (no variance): p is NaN for a non-zero difference (never starred
+    # as significant, left out of Holm's count), 1 for a zero one
     scale = max(float(np.abs(a).max()), float(np.abs(b).max()))
     if sd <= 1e-9 * scale:
         if abs(mean) <= 1e-9 * scale:
             mean = 0.0
             out["diff"] = 0.0
-        out.update(sd_diff=0.0, ci_low=mean, ci_high=mean, p=1.0 if mean == 0 else 0.0)
+        out.update(sd_diff=0.0, ci_low=mean, ci_high=mean, p=1.0 if mean == 0 else nan)
     else:
         se = sd / math.sqrt(n)
         tcrit = float(stats.t.ppf(0.5 + level / 2, n - 1))
@@ -1176,7 +1188,7 @@ class ComparisonResult:
         (out / "table.txt").write_text(text + "\n", encoding="utf-8")
         (out / "config.toml").write_text(
             "# The resolved configuration of this experiment (load with zonesim.load_config).\n"
-            + toml_dumps(to_dict(self.config)),
+            + toml_dumps(_saved_inputs(self.config, out)),
             encoding="utf-8",
         )
         pol_dir = out / "policies"
@@ -1231,6 +1243,7 @@ class ComparisonResult:
             "experiment": self.experiment.to_dict(),
             "experiment_source": self.experiment.source,
             "config_source": getattr(self.config, "source", None),
+            "inputs": _input_files(self.config),
             "baseline": self.baseline,
             "policies": self.labels,
             "replicate_seeds": self.seeds,
@@ -1242,6 +1255,40 @@ class ComparisonResult:
             "warnings": self.warnings,
             "command": sys.argv if sys.argv and sys.argv[0] else None,
         }
+
+
+def _saved_inputs(config: Any, out: Path) -> dict[str, Any]:
+    """The configuration as saved: a municipality table is copied next to it (``config.toml``
+    names the copy, relative to itself), so the folder reloads to the same zone anywhere."""
+    from .config import to_dict
+    from .geography import municipalities_csv_path
+
+    data = to_dict(config)
+    csv = municipalities_csv_path(config)
+    if csv is not None:
+        shutil.copyfile(csv, out / SAVED_CSV)
+        data["zone"]["municipalities_csv"] = SAVED_CSV
+    return data
+
+
+def _input_files(config: Any) -> dict[str, Any]:
+    """Provenance of input files: the municipality table's path and SHA-256."""
+    import hashlib
+
+    from .geography import municipalities_csv_path
+
+    csv = municipalities_csv_path(config)
+    if csv is None:
+        return {}
+    try:
+        digest = hashlib.sha256(csv.read_bytes()).hexdigest()
+    except OSError:  # pragma: no cover - read moments ago by the runs
+        digest = None
+    return {"municipalities_csv": {"path": str(csv), "sha256": digest, "saved_as": SAVED_CSV}}
+
+
+# The copy of a CSV zone's municipality table in a saved results folder.
+SAVED_CSV = "municipalities.csv"
 
 
 def _safe_name(label: str) -> str:

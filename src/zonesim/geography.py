@@ -45,19 +45,18 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from statistics import NormalDist
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import validation as V
+from .config import ZONE_POPULATION_MAX, Config, ZoneConfig
 from .errors import ZonesimInputError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .config import ZoneConfig
 
 __all__ = [
     "FLANDERS_LARGEST",
@@ -72,11 +71,14 @@ __all__ = [
     "Violation",
     "Zone",
     "load_municipalities",
+    "municipalities_csv_path",
     "partition",
     "regions_of",
+    "settle_zone_population",
     "synthetic_region",
     "validate_zoning",
     "zone_from_config",
+    "zone_of_config",
     "zones_from_column",
 ]
 
@@ -88,7 +90,7 @@ ZONE_MAX = 125_000
 MUNICIPALITY_MAX = 100_000_000
 # The most inhabitants one simulated zone may have (``zone.population``'s bound): larger areas
 # are regions of several zones.
-SIMULATED_ZONE_MAX = 1_000_000
+SIMULATED_ZONE_MAX = ZONE_POPULATION_MAX
 OFFICIAL_MIN = 60_000
 FLANDERS_MUNICIPALITIES = 300
 FLANDERS_POPULATION = 6_629_143
@@ -107,7 +109,10 @@ class Municipality:
 
     ``id`` is a stable key such as the NIS code; ``zone`` is the zone it belongs to in an
     existing zoning (or in the zoning :func:`partition` made); ``parent`` is set only on a
-    district: the id of the municipality it is part of.
+    district: the id of the municipality it is part of. ``ages`` (optional; from a table with
+    ages, such as Statbel's population by age) counts the inhabitants in the 20 five-year age
+    bands 0-4, 5-9, ..., 90-94, 95+; the population builder then draws ages from it instead of
+    the synthetic default pyramid.
     """
 
     id: str
@@ -118,20 +123,33 @@ class Municipality:
     region: str | None = None
     zone: str | None = None
     parent: str | None = None
+    ages: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.ages is not None:
+            ages = tuple(
+                V.check_int(a, field=f"{self.id}: ages", source=None, lo=0) for a in self.ages
+            )
+            if len(ages) != N_AGE_BANDS or sum(ages) != self.population:
+                raise ZonesimInputError(
+                    f"expected {N_AGE_BANDS} five-year age bands adding up to the population "
+                    f"({self.population})",
+                    field=f"{self.id}: ages",
+                    value=self.ages,
+                )
+            object.__setattr__(self, "ages", ages)
         if not isinstance(self.id, str) or not self.id.strip():
             raise ZonesimInputError("expected a non-empty id", field="id", value=self.id)
         if not isinstance(self.name, str) or not self.name.strip():
             raise ZonesimInputError("expected a non-empty name", field="name", value=self.name)
-        pop = self.population
-        if isinstance(pop, bool) or not isinstance(pop, (int, np.integer)) or pop < 0:
-            raise ZonesimInputError(
-                "expected a whole number of inhabitants >= 0",
-                field=f"{self.id}: population",
-                value=pop,
-            )
-        object.__setattr__(self, "population", int(pop))
+        pop = V.check_int(
+            self.population,
+            field=f"{self.id}: population",
+            source=None,
+            lo=0,
+            expected="expected a whole number of inhabitants >= 0",
+        )
+        object.__setattr__(self, "population", pop)
 
 
 @dataclass(frozen=True)
@@ -226,15 +244,35 @@ def regions_of(zones: Iterable[Zone], default: str = "Region") -> list[Region]:
 # CSV loader
 # ---------------------------------------------------------------------------------------------
 
-# Accepted column names (case-insensitive), first match wins.
+# Five-year age bands of Municipality.ages (the population builder's pyramid): 0-4 ... 95+.
+N_AGE_BANDS = 20
+
+# Accepted column names (case-insensitive), first match wins: zonesim's own, then Statbel's
+# open population tables (upper-case codes; names in Dutch, else French).
 _COLUMNS: dict[str, tuple[str, ...]] = {
-    "id": ("id", "NIS_code"),
-    "name": ("name", "municipality_NL", "municipality"),
-    "population": ("population", "inhabitants"),
-    "arrondissement": ("arrondissement", "arrondissement_NL"),
-    "province": ("province", "province_NL"),
-    "region": ("region", "region_NL"),
+    "id": ("id", "NIS_code", "CD_REFNIS"),
+    "name": (
+        "name",
+        "municipality_NL",
+        "municipality",
+        "TX_DESCR_NL",
+        "TX_MUNTY_DESCR_NL",
+        "municipality_FR",
+        "TX_DESCR_FR",
+        "TX_MUNTY_DESCR_FR",
+    ),
+    "population": ("population", "inhabitants", "MS_POPULATION"),
+    "arrondissement": (
+        "arrondissement",
+        "arrondissement_NL",
+        "TX_ADM_DSTR_DESCR_NL",
+        "arrondissement_FR",
+        "TX_ADM_DSTR_DESCR_FR",
+    ),
+    "province": ("province", "province_NL", "TX_PROV_DESCR_NL", "province_FR", "TX_PROV_DESCR_FR"),
+    "region": ("region", "region_NL", "TX_RGN_DESCR_NL", "region_FR", "TX_RGN_DESCR_FR"),
     "zone": ("zone",),
+    "age": ("age", "CD_AGE"),
 }
 _REQUIRED = ("id", "name", "population")
 
@@ -246,7 +284,17 @@ def load_municipalities(path: str | Path) -> list[Municipality]:
     ``municipality_NL`` or ``municipality``), population (``population`` or ``inhabitants``);
     optional ``arrondissement``/``arrondissement_NL``, ``province``/``province_NL``,
     ``region``/``region_NL`` and ``zone`` (an existing zoning). Other columns are ignored. The
-    delimiter may be a comma, a semicolon or a tab; the text must be UTF-8 (a BOM is fine).
+    delimiter may be a comma, a semicolon, a tab or a pipe; the text must be UTF-8 (a BOM is
+    fine). Populations may carry thousands separators (``529.247``, ``529,247``, ``529 247``).
+
+    Statbel's open population tables are read as they are downloaded: ``CD_REFNIS`` (the NIS
+    code), ``TX_DESCR_NL`` or ``TX_DESCR_FR`` (names in Dutch, else French; also
+    ``TX_MUNTY_DESCR_*``), ``MS_POPULATION``, and optionally ``TX_ADM_DSTR_DESCR_*``,
+    ``TX_PROV_DESCR_*``, ``TX_RGN_DESCR_*`` (arrondissement, province, region) and ``CD_AGE``.
+    Such a table has one row per municipality and group (age, sex, nationality, ...): the rows of
+    one municipality are added up, and with an age column (``CD_AGE`` or ``age``, whole years;
+    ``95+`` style open ends accepted) each municipality gets its age structure
+    (:attr:`Municipality.ages`). Without an age column an id may appear only once.
 
     Every problem raises :class:`~zonesim.errors.ZonesimInputError` naming the file and the
     column or row (rows count the file's lines, the header being row 1): a missing or empty
@@ -279,7 +327,7 @@ def load_municipalities(path: str | Path) -> list[Municipality]:
             source=src,
         )
     first_line = text.lstrip().splitlines()[0]
-    delimiter = max(",;\t", key=first_line.count)
+    delimiter = max(",;\t|", key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
     for row in reader:
@@ -310,6 +358,8 @@ def load_municipalities(path: str | Path) -> list[Municipality]:
             show_value=False,
         )
     colname = {k: header[i] for k, i in col.items()}
+    with_ages = "age" in col
+    ages: dict[str, list[int]] = {}
 
     out: list[Municipality] = []
     seen: dict[str, int] = {}
@@ -336,13 +386,23 @@ def load_municipalities(path: str | Path) -> list[Municipality]:
         if not cells["name"]:
             raise ZonesimInputError("expected a non-empty municipality name", **where("name"))
         pop = _parse_population(cells["population"], where("population"))
-        if mid in seen:
+        if with_ages:  # one row per municipality and age (and sex, ...): add them up
+            band = min(_parse_age(cells["age"], where("age")) // 5, N_AGE_BANDS - 1)
+            counts = ages.setdefault(mid, [0] * N_AGE_BANDS)
+            counts[band] += pop
+            if mid in seen:
+                k = seen[mid]
+                out[k] = replace(out[k], population=out[k].population + pop)
+                continue
+            seen[mid] = len(out)
+        elif mid in seen:
             raise ZonesimInputError(
                 f"duplicate id: the same id is in row {seen[mid]} and row {n}; expected each "
                 "municipality once",
                 **where("id"),
             )
-        seen[mid] = n
+        else:
+            seen[mid] = n
         out.append(
             Municipality(
                 id=mid,
@@ -359,13 +419,21 @@ def load_municipalities(path: str | Path) -> list[Municipality]:
             f"no data rows after the header (row {header_line}); expected one row per municipality",
             source=src,
         )
+    if with_ages:
+        out = [replace(m, ages=tuple(ages[m.id])) for m in out]
     return out
+
+
+# Thousands separators in a count: 529.247 (Dutch), 529,247 (English), 529 247 (French).
+_THOUSANDS_RE = re.compile(r"^\d{1,3}(?:([.,' \u00a0\u202f])\d{3})(?:\1\d{3})*$")
 
 
 def _parse_population(text: str, where: dict) -> int:
     expected = f"expected a whole number of inhabitants from 0 to {MUNICIPALITY_MAX:,}"
     if not text:
         raise ZonesimInputError(f"empty population; {expected}", **where)
+    if _THOUSANDS_RE.match(text):
+        text = re.sub(r"\D", "", text)
     try:
         value = int(text)
     except ValueError:
@@ -381,6 +449,14 @@ def _parse_population(text: str, where: dict) -> int:
     return value
 
 
+def _parse_age(text: str, where: dict) -> int:
+    """An age in whole years (``95+`` and ``95 en ouder`` style open ends: their lower bound)."""
+    m = re.match(r"^(\d{1,3})(?:\s*\+|\s+\D.*)?$", text)
+    if not m:
+        raise ZonesimInputError("expected an age in whole years (0, 1, ..., or 95+)", **where)
+    return int(m.group(1))
+
+
 # ---------------------------------------------------------------------------------------------
 # Existing zonings
 # ---------------------------------------------------------------------------------------------
@@ -388,13 +464,7 @@ def _parse_population(text: str, where: dict) -> int:
 
 def _check_bounds(min_pop: int, max_pop: int) -> None:
     for name, v in (("min_pop", min_pop), ("max_pop", max_pop)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ZonesimInputError(
-                "expected a whole number of inhabitants >= 1",
-                source="<argument>",
-                field=name,
-                value=v,
-            )
+        V.check_int(v, field=name, lo=1, expected="expected a whole number of inhabitants >= 1")
     if max_pop < min_pop:
         raise ZonesimInputError(
             f"expected max_pop >= min_pop ({min_pop:,})",
@@ -705,10 +775,9 @@ def _district_parts(
             raise ZonesimInputError(
                 "expected a non-empty, unique district name", value=dname, **where
             )
-        if isinstance(dpop, bool) or not isinstance(dpop, (int, np.integer)) or dpop < 0:
-            raise ZonesimInputError(
-                "expected a whole number of inhabitants >= 0", value=dpop, **where
-            )
+        dpop = V.check_int(
+            dpop, lo=0, expected="expected a whole number of inhabitants >= 0", **where
+        )
         names.add(dname)
         out.append(
             Municipality(
@@ -1147,29 +1216,17 @@ def synthetic_region(
     SeedSequence). Names are ``"Gemeente 01"``..., ids ``"S0001"``...
     """
     n = FLANDERS_MUNICIPALITIES if n_municipalities is None else n_municipalities
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ZonesimInputError(
-            "expected a whole number of municipalities >= 1",
-            source="<argument>",
-            field="n_municipalities",
-            value=n,
-        )
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ZonesimInputError(
-            "expected a whole number >= 0", source="<argument>", field="seed", value=seed
-        )
-    n = int(n)
-    if total_population is not None and (
-        isinstance(total_population, bool)
-        or not isinstance(total_population, (int, np.integer))
-        or total_population < n
-    ):
-        raise ZonesimInputError(
-            f"expected a whole number of inhabitants >= the number of municipalities ({n}), so "
-            "that each has at least one inhabitant",
-            source="<argument>",
+    n = V.check_int(
+        n, field="n_municipalities", lo=1, expected="expected a whole number of municipalities >= 1"
+    )
+    seed = V.check_int(seed, field="seed", lo=0, expected="expected a whole number >= 0")
+    if total_population is not None:
+        total_population = V.check_int(
+            total_population,
             field="total_population",
-            value=total_population,
+            lo=n,
+            expected=f"expected a whole number of inhabitants >= the number of municipalities "
+            f"({n}), so that each has at least one inhabitant",
         )
     rng = np.random.default_rng(np.random.SeedSequence(int(seed)))
     u = (np.arange(n) + rng.random(n)) / n
@@ -1272,3 +1329,67 @@ def zone_from_config(zone_cfg: ZoneConfig, *, base_dir: str | Path | None = None
             value=zone.name,
         )
     return zone
+
+
+def _config_dir(config: Config) -> Path | None:
+    src = Path(str(config.source))
+    return src.parent if src.is_file() else None
+
+
+def municipalities_csv_path(config: Config) -> Path | None:
+    """The municipality table ``config`` simulates (an absolute path), or None (synthetic)."""
+    csv = (config.zone.municipalities_csv or "").strip()
+    if not csv:
+        return None
+    path = Path(csv)
+    base = _config_dir(config)
+    if base is not None and not path.is_absolute():
+        path = base / path
+    return path.absolute()
+
+
+def zone_of_config(config: Config) -> Zone:
+    """:func:`zone_from_config` of ``config.zone``, a relative CSV path taken relative to the
+    configuration file; errors without a source name that file."""
+    try:
+        return zone_from_config(config.zone, base_dir=_config_dir(config))
+    except ZonesimInputError as exc:
+        if exc.source is not None:
+            raise
+        raise ZonesimInputError(
+            exc.expected, source=str(config.source), field=exc.field, value=exc.value
+        ) from None
+
+
+def settle_zone_population(config: Config, *, requested: int | None = None) -> Config:
+    """``config`` with ``zone.population`` equal to the inhabitants the run will simulate.
+
+    A synthetic zone simulates ``zone.population`` itself: ``config`` comes back unchanged. A
+    zone from a municipality CSV simulates the CSV's inhabitants: ``zone.population`` is set to
+    them, so every header, figure title, budget and saved configuration states the true
+    population. A population asked for (``requested``, or a ``zone.population`` other than the
+    default) that the CSV overrides is reported with a :class:`UserWarning`, not dropped
+    silently.
+    """
+    zc = config.zone
+    if not (zc.municipalities_csv or "").strip():
+        return config
+    zone = zone_of_config(config)
+    true = zone.population
+    ignored = None
+    if requested is not None and requested != true:
+        ignored = requested
+    elif zc.population not in (true, ZoneConfig().population):
+        ignored = zc.population
+    if ignored is not None:
+        import warnings
+
+        warnings.warn(
+            f"population {ignored:,} is ignored: the zone comes from "
+            f"{zc.municipalities_csv} ({zone.name}, {true:,} inhabitants), which sets it",
+            UserWarning,
+            stacklevel=3,
+        )
+    if zc.population == true:
+        return config
+    return replace(config, zone=replace(zc, population=true))

@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from .core import parts
 from .core import state as S
+from .policies import information_point_cost_per_year
 
 SECTIONS = ("population_health", "experience", "cost", "workforce", "equity", "activity")
 COST_SECTORS = (
@@ -62,7 +64,7 @@ def _hist_quantile(hist: np.ndarray, q: float) -> float:
 
 def _group_rates(w: dict, groups) -> dict[str, float]:
     g = list(groups)
-    py = w["person_days"][g].sum() / 365.0
+    py = w["person_days"][g].sum() / S.DAYS_PER_YEAR
     hist = w["switch_hist"][g].sum(axis=0)
     return {
         "qalys_per_capita": _div(w["qaly"][g].sum(), py),
@@ -79,11 +81,7 @@ def costs_per_capita(
     gp_total = w["gp_contacts"].sum()
     home = w["gp_home_visits"]
     pol_cost = sum(
-        (
-            p.governance_cost_per_year
-            + (p.information_point_cost_per_year if p.information_point else 0.0)
-        )
-        for p in policies
+        p.governance_cost_per_year + information_point_cost_per_year(p) for p in policies
     )
     euros = {
         "gp": (gp_total - home) * costs.gp_consultation + home * costs.gp_home_visit,
@@ -94,9 +92,10 @@ def costs_per_capita(
         "specialist": w["specialist_visits"] * costs.specialist_visit,
         "emergency": w["emergency_visits"] * costs.emergency_visit,
         "hospital": w["hospital_days"] * costs.hospital_day,
-        "case_management": w["cm_fte_days"] / 365.0 * costs.case_manager_fte_year,
-        "pooled_staff": w["pooled_fte_days"] / 365.0 * costs.pooled_specialist_fte_year,
+        "case_management": w["cm_fte_days"] / S.DAYS_PER_YEAR * costs.case_manager_fte_year,
+        "pooled_staff": w["pooled_fte_days"] / S.DAYS_PER_YEAR * costs.pooled_specialist_fte_year,
         "governance": pol_cost * years,
+        **parts.costs(w, costs, policies, years),  # what the process modules declare
     }
     out = {f"cost_{k}_per_capita_eur": _div(v, person_years) for k, v in euros.items()}
     total = sum(euros.values())
@@ -121,8 +120,8 @@ def _state_metrics(state: S.State, zones, day: int) -> dict[str, float]:
     alive = mask & (pat.situation < S.DECEASED)
     n = int(alive.sum())
     age_days = day - pat.birth_day.astype(np.int64)
-    old = alive & (age_days >= 23741)
-    adult = alive & (age_days >= int(15 * 365.25))
+    old = alive & (age_days >= int(65 * S.DAYS_PER_AGE_YEAR))
+    adult = alive & (age_days >= int(15 * S.DAYS_PER_AGE_YEAR))
     out: dict[str, float] = {}
     out["share_65plus"] = _div(old.sum(), n)
     out["limited_health_literacy_share"] = _div((alive & (pat.literacy == 1)).sum(), n)
@@ -134,8 +133,8 @@ def _state_metrics(state: S.State, zones, day: int) -> dict[str, float]:
     upc = pat.gp_contacts_usual[two] / contacts[two]
     out["continuity_upc"] = float(upc.mean()) if upc.size else float("nan")
     # Shares over the last 365 days need a year of history.
-    if day >= 365:
-        since = day - 365
+    if day >= S.DAYS_PER_YEAR:
+        since = day - S.DAYS_PER_YEAR
         out["gp_contact_any_share"] = _div((alive & (pat.last_gp_day >= since)).sum(), n)
         out["hospital_admission_share"] = _div((alive & (pat.last_admission_day >= since)).sum(), n)
         out["falls_65plus_share"] = _div((old & (pat.last_fall_day >= since)).sum(), old.sum())
@@ -175,8 +174,8 @@ def compute_scorecard(
 ) -> dict[str, dict[str, float]]:
     """The scorecard of a window ``w`` (see :func:`acc_window`)."""
     days = w["days"] / max(1, len(zones))
-    years = days / 365.0
-    py = w["person_days"].sum() / 365.0
+    years = days / S.DAYS_PER_YEAR
+    py = w["person_days"].sum() / S.DAYS_PER_YEAR
     per1000 = lambda x: _div(x * 1000.0, py)  # noqa: E731
     hist = w["switch_hist"].sum(axis=0)
     resolved = hist.sum()
@@ -211,7 +210,7 @@ def compute_scorecard(
     cost = costs_per_capita(w, cost_params, policies, py, years, cost_params.value_informal_care)
     cost = {"cost_per_capita_eur": cost.pop("cost_per_capita_eur"), **cost}
 
-    fte_years = w["fte_days"].sum() / 365.0
+    fte_years = w["fte_days"].sum() / S.DAYS_PER_YEAR
     workforce = {
         "utilisation_mean": _div(w["demand_hours"].sum(), w["capacity_hours"].sum()),
         "utilisation_gp": _div(w["demand_hours"][S.GP], w["capacity_hours"][S.GP]),
@@ -224,7 +223,7 @@ def compute_scorecard(
         "sick_leave_days_per_fte": _div(w["sick_leave_days"].sum(), fte_years),
         "attrition_per_100_fte": _div(w["attrition_fte"].sum() * 100.0, fte_years),
         "gp_attrition_per_100_fte": _div(
-            w["attrition_fte"][S.GP] * 100.0, w["fte_days"][S.GP] / 365.0
+            w["attrition_fte"][S.GP] * 100.0, w["fte_days"][S.GP] / S.DAYS_PER_YEAR
         ),
         "gp_fte_per_100k": st.get("gp_fte_per_100k", nan),
         "strain_mean": st.get("strain_mean", nan),
@@ -274,6 +273,7 @@ def compute_scorecard(
         "nurse_followups_per_1000": per1000(w["nurse_followups"]),
         "years": years,
         "person_years": py,
+        **parts.metrics(w, py),  # what the process modules declare
     }
     return {
         "population_health": health,

@@ -21,6 +21,7 @@ then runs one day per call).
 
 from __future__ import annotations
 
+import functools
 import math
 import time as _time
 import warnings
@@ -32,6 +33,7 @@ import numpy as np
 from mesa.time import Priority
 
 from . import config as C
+from . import validation as V
 from .agents import (
     CareCouncil,
     InformalCaregiver,
@@ -39,11 +41,10 @@ from .agents import (
     Provider,
 )
 from .core import state as S
+from .core.state import DAYS_PER_YEAR
 from .errors import ZonesimInputError
 
-__all__ = ["DAYS_PER_YEAR", "Region", "ZoneModel", "month_end_day"]
-
-DAYS_PER_YEAR = 365
+__all__ = ["DAYS_PER_YEAR", "HEADLINE_METRICS", "Region", "ZoneModel", "month_end_day"]
 
 
 def month_end_day(m: int) -> int:
@@ -64,18 +65,13 @@ def resolve_seed(rng: Any) -> int:
         return int(np.random.SeedSequence().entropy % SEED_LIMIT)
     if isinstance(rng, np.random.Generator):
         return int(rng.integers(SEED_LIMIT))
-    if isinstance(rng, bool) or not isinstance(rng, (int, np.integer)):
-        raise ZonesimInputError(
-            "expected an integer seed in [0, 2**63) or None",
-            source="<argument>",
-            field="rng",
-            value=rng,
-        )
-    if not 0 <= int(rng) < SEED_LIMIT:
-        raise ZonesimInputError(
-            "expected an integer seed in [0, 2**63)", source="<argument>", field="rng", value=rng
-        )
-    return int(rng)
+    return V.check_int(
+        rng,
+        field="rng",
+        lo=0,
+        hi=SEED_LIMIT - 1,
+        expected="expected an integer seed in [0, 2**63) or None",
+    )
 
 
 def _apply_scenario(cfg: C.Config, scenario: str | Path) -> C.Config:
@@ -159,7 +155,7 @@ class _Roster:
                 new = np.sort(np.concatenate([new, reused]))
         agents = self.agents
         for i in (gone + lo).tolist():
-            agents[i].remove()
+            agents[i]._detach()
             agents[i] = None
         has[gone] = False
         cls = self.cls
@@ -193,16 +189,27 @@ class ZoneModel(mesa.Model):
     agents: create the Mesa agents (Patient, InformalCaregiver, Provider); ``False`` runs
         headless (experiments and sweeps read only the arrays and the scorecard), which saves
         the agent bookkeeping. Care councils exist either way.
-    years: the horizon the population is laid out for (free slots for entrants, the renewal
-        path); default ``config.scenario.years``. Running longer works until free slots run out
-        (the model then warns).
+    years: the measured horizon in years (default ``config.scenario.years``): the state is laid
+        out for the warm-up plus this (free slots for entrants), and :attr:`running` turns False
+        when it is reached, so ``run_model()`` and ``mesa.batch_run`` end there. Running longer
+        works until free slots run out (the model then warns).
+    warmup_days: days simulated when the model is built, before measurement starts (queues,
+        episodes and strain settle); default :data:`zonesim.config.WARMUP_DAYS` (180), the same
+        as ``zonesim run``, ``compare``, sweeps and calibration. Model time 0 is the end of the
+        warm-up: ``model.time``, ``steps``, the scorecard, the time series and scheduled events
+        all count from there. ``warmup_days=0`` measures from the initial state.
 
     Attributes
     ----------
     state, layout, prm, tables: the arrays, the layout, the compiled parameters.
     config, policies (one per zone), policy (the first zone's), seed.
-    acc_start: copy of ``state.acc`` at the start of measurement (time 0, or the last
-        :meth:`reset_measurement`); measure_start_day: the kernel day it was taken.
+    acc_start: copy of ``state.acc`` at the start of measurement (time 0, i.e. the end of the
+        warm-up, or the last :meth:`reset_measurement`); measure_start_day: the kernel day it
+        was taken; day0: the kernel day at model time 0 (``warmup_days``).
+    horizon_days: the measured horizon in days; running: True until model time reaches it.
+    datacollector: a :class:`mesa.DataCollector` of the headline metrics
+        (:data:`HEADLINE_METRICS`), collected at each month end of the measurement window, so
+        ``mesa.batch_run(ZoneModel, ...)`` works as it is; a subclass may replace it.
     snapshots: ``(day, acc copy)`` at each month end of the measurement window.
     councils: one :class:`CareCouncil` per zone.
     timings: seconds spent building the state, compiling, creating agents.
@@ -219,12 +226,17 @@ class ZoneModel(mesa.Model):
         zones: list | None = None,
         years: float | None = None,
         agents: bool = True,
+        warmup_days: int | None = None,
     ) -> None:
         seed = resolve_seed(rng)
         super().__init__(rng=seed)
         self.seed: int = seed
         self.with_agents = bool(agents)
         self.config: C.Config = resolve_config(config, scenario, population)
+        if zones is None:  # a zone from a CSV: its true population, stated everywhere
+            from .geography import settle_zone_population
+
+            self.config = settle_zone_population(self.config, requested=population)
         n_zones = 1 if zones is None else len(zones)
         if n_zones < 1:
             raise ZonesimInputError(
@@ -233,18 +245,23 @@ class ZoneModel(mesa.Model):
         self.policies: list[C.PolicyConfig] = resolve_policies(policy, n_zones)
         if years is None:
             years = self.config.scenario.years
-        if (
-            isinstance(years, bool)
-            or not isinstance(years, (int, float))
-            or not (math.isfinite(years) and years > 0)
-        ):
-            raise ZonesimInputError(
-                "expected a positive number of years",
-                source="<argument>",
-                field="years",
-                value=years,
+        years = V.check_number(
+            years, field="years", positive=True, expected="expected a positive number of years"
+        )
+        self.warmup_days: int = (
+            C.WARMUP_DAYS
+            if warmup_days is None
+            else V.check_int(
+                warmup_days,
+                field="warmup_days",
+                lo=0,
+                hi=36_500,
+                expected="expected a number of days from 0 to 36500",
             )
-        self.years_planned = float(years)
+        )
+        self.years: float = years
+        self.horizon_days: int = max(1, round(years * DAYS_PER_YEAR))
+        self.years_planned = years + self.warmup_days / DAYS_PER_YEAR
         self.policies = self._enforce_budgets(zones)
         self._zones = zones  # a Region's zones (None: one zone built from the configuration)
 
@@ -270,13 +287,18 @@ class ZoneModel(mesa.Model):
         self.timings["build_state"] = t1 - t0
         self.timings["compile_params"] = t2 - t1
 
-        self.day0 = int(self.state.day[0])
-        # each provider slot's FTE as the policy planned it at day 0 (branching compares plans)
+        # each provider slot's FTE as the policy planned it at the start (branching compares plans)
         self.planned_fte = self.state.prov.fte.copy()
-        self.acc_start = self.state.acc.copy()
-        self.snapshots: list[tuple[int, np.ndarray]] = []
         self._warned: set[str] = set()
         self._overflow_seen = {k: float(self.state.acc[k].sum()) for k in _OVERFLOW_WARNINGS}
+        if self.warmup_days:  # before any agent exists: they are created once, for its end
+            t3 = _time.perf_counter()
+            self._simulate(self.state, self.prm, self.tables, seed, self.warmup_days)
+            self.timings["warmup"] = _time.perf_counter() - t3
+            self._check_overflow()
+        self.day0 = int(self.state.day[0])
+        self.acc_start = self.state.acc.copy()
+        self.snapshots: list[tuple[int, np.ndarray]] = []
 
         # Mesa's default schedule would call step() every day; we advance in stretches instead
         # (unless a subclass wants its own daily step()).
@@ -299,6 +321,11 @@ class ZoneModel(mesa.Model):
         self.measure_start_day = self.day0
         self._month_event = None
         self._schedule_months(0)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={m: functools.partial(_headline, metric=m) for m in HEADLINE_METRICS}
+        )
+        self._default_datacollector = self.datacollector
+        self._headline_cache: tuple[float, dict[str, float]] | None = None
 
     def _enforce_budgets(self, zones) -> list[C.PolicyConfig]:
         """Each zone's policy within its budget envelope (refused or scaled, as it asks)."""
@@ -357,18 +384,13 @@ class ZoneModel(mesa.Model):
                     value=zone,
                 )
             return names.index(zone)
-        if (
-            isinstance(zone, bool)
-            or not isinstance(zone, (int, np.integer))
-            or not (0 <= zone < self.n_zones)
-        ):
-            raise ZonesimInputError(
-                f"expected a zone index 0..{self.n_zones - 1} or a name",
-                source="<argument>",
-                field="zone",
-                value=zone,
-            )
-        return int(zone)
+        return V.check_int(
+            zone,
+            field="zone",
+            lo=0,
+            hi=self.n_zones - 1,
+            expected=f"expected a zone index 0..{self.n_zones - 1} or a name",
+        )
 
     # --- results ----------------------------------------------------------------------------
 
@@ -443,17 +465,9 @@ class ZoneModel(mesa.Model):
 
     def run_years(self, years: float) -> None:
         """Run for ``years`` years of 365 days."""
-        if (
-            isinstance(years, bool)
-            or not isinstance(years, (int, float))
-            or not (math.isfinite(years) and years > 0)
-        ):
-            raise ZonesimInputError(
-                "expected a positive number of years",
-                source="<argument>",
-                field="years",
-                value=years,
-            )
+        years = V.check_number(
+            years, field="years", positive=True, expected="expected a positive number of years"
+        )
         self.run_for(round(years * DAYS_PER_YEAR))
 
     def _advance_time(self, until: float) -> None:
@@ -480,6 +494,9 @@ class ZoneModel(mesa.Model):
                 break
         self._simulate_to(until)
         self.time = until
+        if self.running and self.time >= self.horizon_days:
+            self.running = False  # the scenario's horizon: run_model() and batch_run end here
+            self._collect()
 
     def _simulate_to(self, t: float) -> None:
         """Let the kernel simulate whole days until the start of day ``floor(t)``."""
@@ -509,12 +526,31 @@ class ZoneModel(mesa.Model):
 
     def _month_end(self) -> None:
         self.snapshots.append((int(self.state.day[0]), self.state.acc.copy()))
+        self._collect()
         self._month += 1
         self._month_event = self.schedule_event(
             self._month_end,
             at=float(self._month_base + month_end_day(self._month)),
             priority=Priority.HIGH,
         )
+
+    def _collect(self) -> None:
+        """Record the headline metrics (once per model time) in the default datacollector."""
+        dc = getattr(self, "datacollector", None)
+        if dc is None or dc is not getattr(self, "_default_datacollector", None):
+            return  # a subclass's own collector: collecting is its business
+        if dc._collection_steps and dc._collection_steps[-1] == self.time:
+            return
+        dc.collect(self)
+
+    def headline(self) -> dict[str, float]:
+        """The headline metrics (:data:`HEADLINE_METRICS`) of the measurement window so far."""
+        if self._headline_cache is None or self._headline_cache[0] != self.time:
+            from .metrics import flatten
+
+            card = flatten(self.scorecard())
+            self._headline_cache = (self.time, {m: card[m] for m in HEADLINE_METRICS})
+        return dict(self._headline_cache[1])
 
     # --- agents -----------------------------------------------------------------------------
 
@@ -559,6 +595,28 @@ class ZoneModel(mesa.Model):
                     )
 
 
+# The datacollector's model reporters: the headline metrics of each aim (as in the figures).
+HEADLINE_METRICS: tuple[str, ...] = (
+    "qalys_per_capita",
+    "avoidable_admissions_per_1000",
+    "deaths_per_1000",
+    "switch_to_equilibrium_days_median",
+    "gp_wait_days_mean",
+    "unmet_need_days_per_1000",
+    "cost_per_capita_eur",
+    "utilisation_gp",
+    "strained_share",
+    "attrition_per_100_fte",
+    "unmet_need_days_gap_literacy",
+)
+
+
+def _headline(model: ZoneModel, metric: str) -> float:
+    """A model reporter (as ``functools.partial(_headline, metric=...)``, the form Mesa's
+    DataCollector calls with the model): one headline metric, all computed once per time."""
+    return model.headline()[metric]
+
+
 # Accumulators that count something the state had no room for: the model warns (once per
 # model and kind) when one grows, with the count so far.
 _OVERFLOW_WARNINGS = {
@@ -593,6 +651,7 @@ class Region(ZoneModel):
         scenario: str | Path | None = None,
         years: float | None = None,
         agents: bool = True,
+        warmup_days: int | None = None,
     ) -> None:
         super().__init__(
             config,
@@ -602,4 +661,5 @@ class Region(ZoneModel):
             zones=zones,
             years=years,
             agents=agents,
+            warmup_days=warmup_days,
         )

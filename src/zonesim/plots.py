@@ -189,7 +189,8 @@ def _subtitle(result: Any) -> str:
     e, c = result.experiment, result.config
     return (
         f"{c.zone.name}, {c.zone.population:,} inhabitants, scenario {c.scenario.name}; "
-        f"{e.replicates} runs per policy, {e.years:g} year(s) each"
+        f"{e.replicates} runs per policy, {e.years:g} year(s) each after "
+        f"{e.warmup_days} days of warm-up"
     )
 
 

@@ -45,6 +45,12 @@ def preset_names() -> list[str]:
     return ordered + [n for n in names if n not in ordered]
 
 
+def information_point_cost_per_year(policy: PolicyConfig) -> float:
+    """Yearly euro of the policy's information and reporting point (0 without one): the one
+    owner of this cost, used by the budget envelope and the cost metrics."""
+    return policy.information_point_cost_per_year if policy.information_point else 0.0
+
+
 def organised_cost_per_year(policy: PolicyConfig, config: _Config, population: int) -> float:
     """Yearly euro the zone pays for the levers inside the envelope."""
     costs = config.parameters.costs
@@ -52,7 +58,7 @@ def organised_cost_per_year(policy: PolicyConfig, config: _Config, population: i
     cm = policy.case_manager_fte_per_100k * per * costs.case_manager_fte_year
     pooled = sum(getattr(policy, f) for f in STAFF_LEVERS[1:]) * per
     pooled *= costs.pooled_specialist_fte_year
-    point = policy.information_point_cost_per_year if policy.information_point else 0.0
+    point = information_point_cost_per_year(policy)
     return cm + pooled + point + policy.governance_cost_per_year
 
 
@@ -74,8 +80,7 @@ def apply_budget(policy: PolicyConfig, config: _Config, population: int) -> Poli
             field="policy.budget_envelope_per_capita",
             value=envelope_pc,
         )
-    fixed = policy.information_point_cost_per_year if policy.information_point else 0.0
-    fixed += policy.governance_cost_per_year
+    fixed = information_point_cost_per_year(policy) + policy.governance_cost_per_year
     staff = cost - fixed
     if fixed >= envelope or staff <= 0:
         raise ZonesimInputError(

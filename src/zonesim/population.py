@@ -48,7 +48,8 @@ age pyramid                      Belgian-like 5-year shape (percent): 0-4 5.5, 5
                                  40-44 6.4, 45-49 6.8, 50-54 7.1, 55-59 7.1, 60-64 6.3, 65-69
                                  5.4, 70-74 4.6, 75-79 3.3, 80-84 2.8, 85-89 1.8, 90-94 0.8,
                                  95-104 0.2; the under-65 and 65+ bands are rescaled separately
-                                 so the 65+ share is ``share_65plus_start`` exactly in expectation
+                                 so the 65+ share is ``share_65plus_start`` exactly in expectation;
+                                 a table with ages (Statbel) gives each municipality its own bands
 age within a band                uniform over the band's whole days; a year is 365.25 days and
                                  age 65 starts at day 23741 (the kernel's ``DAYS_65``)
 need age bands                   exact age in days against ``need.age_band_edges`` (the kernel's
@@ -106,10 +107,9 @@ list capacities                  specialist heap ``max(1024, 0.1 * patient slots
                                  power of two >= ``max(64, 0.25 * list size)``
 ===============================  ==================================================================
 
-The memory guard refuses, up front and with its estimate, a run whose memory would exceed what
-the machine has available now (``MemAvailable`` of ``/proc/meminfo``; elsewhere the free physical
-pages, else half the physical memory) or ``ZONESIM_MAX_STATE_BYTES`` (environment, bytes) when
-set: a :class:`~zonesim.errors.ResourceError`. The estimate (:func:`estimate_run_bytes`) is the
+The memory guard (:mod:`zonesim.memory`) refuses, up front and with this module's estimate, a
+run whose memory would exceed what the machine has available now: a
+:class:`~zonesim.errors.ResourceError`. The estimate (:func:`estimate_run_bytes`) is the
 state's arrays (:func:`estimate_state_bytes`) plus the temporaries of building it and, with Mesa
 agents, the agents (measured with tracemalloc: a headless build peaks at 172-220 bytes per
 inhabitant, about 62 of them the state; agents add about 180-200).
@@ -118,18 +118,19 @@ inhabitant, about 62 of them the state; agents add about 180-200).
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import config as C
+from . import validation as V
 from .core import state as S
+from .core.common import gets_care_plan
 from .core.params import limited_literacy_probabilities, mortality_by_band
 from .core.streams import PURPOSE_CARE_PLAN, uniforms
 from .errors import ResourceError, ZonesimInputError
+from .memory import available_memory_bytes, check_memory, max_state_bytes
 
 __all__ = [
     "AGE_BAND_SHAPE",
@@ -144,6 +145,7 @@ __all__ = [
     "headroom",
     "max_state_bytes",
     "turnover_per_year",
+    "zone_age_table",
 ]
 
 # --- random streams: one per purpose, fixed forever (changing one changes every run) ---------
@@ -153,7 +155,6 @@ STREAM_PRACTICES = 3  # practice kinds and sizes
 STREAM_PRACTICE_BOOST = 4  # which practices become multidisciplinary under a boost (policy)
 STREAM_CAREGIVERS = 5  # who has a caregiver, and its burden
 
-DAYS_PER_YEAR = 365.25
 
 # Age pyramid: 5-year bands 0-4 .. 90-94, and 95-104 (percent; normalised).
 # fmt: off
@@ -165,8 +166,8 @@ AGE_BAND_SHAPE = np.array(
 AGE_BAND_START_YEARS = np.arange(20) * 5.0
 AGE_BAND_END_YEARS = np.append(AGE_BAND_START_YEARS[1:], 105.0)
 FIRST_65_BAND = 13
-_BAND_LO_DAYS = np.floor(AGE_BAND_START_YEARS * DAYS_PER_YEAR).astype(np.int64)
-_BAND_HI_DAYS = np.floor(AGE_BAND_END_YEARS * DAYS_PER_YEAR).astype(np.int64)
+_BAND_LO_DAYS = np.floor(AGE_BAND_START_YEARS * S.DAYS_PER_AGE_YEAR).astype(np.int64)
+_BAND_HI_DAYS = np.floor(AGE_BAND_END_YEARS * S.DAYS_PER_AGE_YEAR).astype(np.int64)
 DAYS_65 = int(_BAND_LO_DAYS[FIRST_65_BAND])  # 23741, the kernel's threshold
 
 # Practice kinds: GP count ranges (inclusive).
@@ -279,65 +280,6 @@ AGENT_BYTES_PER_INHABITANT = 300
 RUN_FIXED_BYTES = 16 * 2**20
 
 
-def available_memory_bytes() -> int | None:
-    """Memory a new run can have now: ``MemAvailable`` of ``/proc/meminfo`` (Linux), else the
-    free physical pages (``SC_AVPHYS_PAGES``), else None (unknown)."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def _memory_limit() -> tuple[int, str]:
-    """The guard's limit in bytes and how to say where it comes from."""
-    env = os.environ.get("ZONESIM_MAX_STATE_BYTES", "").strip()
-    if env:
-        try:
-            limit = int(float(env))
-        except (ValueError, OverflowError):
-            raise ZonesimInputError(
-                "expected a number of bytes",
-                source="<environment>",
-                field="ZONESIM_MAX_STATE_BYTES",
-                value=env,
-            ) from None
-        return limit, f"over the memory guard of {limit / 2**30:.2f} GiB (ZONESIM_MAX_STATE_BYTES)"
-    avail = available_memory_bytes()
-    if avail is not None:
-        return avail, f"this machine has {avail / 2**30:.2f} GiB available"
-    try:
-        half = int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2)
-    except (ValueError, OSError, AttributeError):
-        half = 16 * 2**30
-    return half, f"over half this machine's memory ({half / 2**30:.2f} GiB)"
-
-
-def max_state_bytes() -> int:
-    """The memory guard's limit: ``ZONESIM_MAX_STATE_BYTES``, else the memory available now."""
-    return _memory_limit()[0]
-
-
-def check_memory(need_bytes: int, what: str, *, runs: int = 1) -> None:
-    """Refuse (:class:`~zonesim.errors.ResourceError`) when ``runs`` runs of ``need_bytes``
-    each would not fit in memory; ``what`` says what is being run."""
-    limit, origin = _memory_limit()
-    total = int(need_bytes) * max(int(runs), 1)
-    if total > limit:
-        each = f" each, {runs} at once" if runs > 1 else ""
-        raise ResourceError(
-            f"{what} needs about {need_bytes / 2**30:.2f} GiB of state{each}, {origin}; "
-            "simulate fewer inhabitants or a shorter horizon"
-            + (", or run fewer at once (--workers)" if runs > 1 else "")
-        )
-
-
 def _slots(config: C.Config, pops: list[np.ndarray], years: float) -> np.ndarray:
     n_init = np.array([int(p.sum()) for p in pops], dtype=np.int64)
     growth = config.scenario.population_growth_per_year
@@ -396,7 +338,7 @@ def expected_death_rate(config: C.Config, share_65plus: float) -> float:
     """
     par = config.parameters
     dem, need = par.demography, par.need
-    h = mortality_by_band(dem.mortality_gompertz_a, dem.mortality_gompertz_b) * 365.0
+    h = mortality_by_band(dem.mortality_gompertz_a, dem.mortality_gompertz_b) * S.DAYS_PER_YEAR
     h = np.append(h[:19], 0.5 * (h[19] + h[20]))  # our last band spans 95-104
     nb = np.searchsorted(np.asarray(need.age_band_edges), AGE_BAND_START_YEARS, side="right")
     mult_need = np.asarray(dem.mortality_need_multiplier)
@@ -438,31 +380,14 @@ def _check_inputs(config, policies, seed, zones, years):
         raise ZonesimInputError(
             "expected a zonesim.config.Config", source="<argument>", field="config", value=config
         )
-    if (
-        isinstance(seed, bool)
-        or not isinstance(seed, (int, np.integer))
-        or not (0 <= int(seed) < 2**64)
-    ):
-        raise ZonesimInputError(
-            "expected an integer seed in [0, 2**64)", source="<argument>", field="seed", value=seed
-        )
+    seed = V.check_int(
+        seed, field="seed", lo=0, hi=2**64 - 1, expected="expected an integer seed in [0, 2**64)"
+    )
     default_zone = zones is None
     if default_zone:
         from . import geography
 
-        base_dir = None
-        src = Path(str(config.source))
-        if src.is_file():
-            base_dir = src.parent
-        try:
-            zones = [geography.zone_from_config(config.zone, base_dir=base_dir)]
-        except ZonesimInputError as exc:
-            if exc.source is not None:
-                raise
-            # name the configuration the zone came from
-            raise ZonesimInputError(
-                exc.expected, source=str(config.source), field=exc.field, value=exc.value
-            ) from None
+        zones = [geography.zone_of_config(config)]
     zones = list(zones)
     if not zones:
         raise ZonesimInputError(
@@ -480,28 +405,23 @@ def _check_inputs(config, policies, seed, zones, years):
         )
     if years is None:
         years = config.scenario.years
-    if (
-        isinstance(years, bool)
-        or not isinstance(years, (int, float))
-        or not (math.isfinite(years) and years > 0)
-    ):
-        raise ZonesimInputError(
-            "expected a positive number of years", source="<argument>", field="years", value=years
-        )
+    years = V.check_number(
+        years, field="years", positive=True, expected="expected a positive number of years"
+    )
     pops = []
     for z, zone in enumerate(zones):
         where = "zone.population" if default_zone else f"zones[{z}].population"
         munis = list(zone.municipalities)
         p = []
         for m in munis:
-            v = m.population
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-                raise ZonesimInputError(
-                    "expected a whole number of inhabitants >= 0",
-                    field=f"{where} ({zone.name}: {m.id})",
-                    value=v,
-                )
-            p.append(int(v))
+            v = V.check_int(
+                m.population,
+                field=f"{where} ({zone.name}: {m.id})",
+                source=None,
+                lo=0,
+                expected="expected a whole number of inhabitants >= 0",
+            )
+            p.append(v)
         if sum(p) <= 0:
             raise ZonesimInputError(
                 f"zone {zone.name!r} has no inhabitants; expected at least one",
@@ -512,23 +432,68 @@ def _check_inputs(config, policies, seed, zones, years):
     return zones, policies, int(seed), float(years), pops, default_zone
 
 
+def _check_age_share(config: C.Config, zone: str, ages: np.ndarray) -> None:
+    """Warn when a table's 65+ share differs from the scenario's start of the renewal path
+    (entrants keep the zone on the scenario's path, which would then pull the share)."""
+    total = int(ages.sum())
+    share = float(ages[:, FIRST_65_BAND:].sum()) / max(total, 1)
+    start = config.scenario.share_65plus_start
+    if abs(share - start) > 0.02:
+        import warnings
+
+        warnings.warn(
+            f"zone {zone}: the municipality table's ages give a 65+ share of {share:.3f}, but "
+            f"scenario.share_65plus_start is {start:g} (entrants follow the scenario's path "
+            f"from there); set scenario.share_65plus_start = {share:.3f} to start from the table",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
 # ---------------------------------------------------------------------------------------------
 # Per-zone synthesis (pure numpy; each returns arrays local to the zone)
 # ---------------------------------------------------------------------------------------------
 
 
-def _synth_patients(config: C.Config, seed: int, z: int, pops: np.ndarray) -> dict[str, Any]:
-    """Attributes of the zone's N inhabitants (policy-independent)."""
+def zone_age_table(zone: Any) -> np.ndarray | None:
+    """``(municipalities, 20)`` inhabitants per five-year age band when every municipality of
+    ``zone`` carries its ages (a table with ages, e.g. Statbel's), else None."""
+    rows = [getattr(m, "ages", None) for m in zone.municipalities]
+    if not rows or any(r is None for r in rows):
+        return None
+    return np.array(rows, dtype=np.int64)
+
+
+def _synth_patients(
+    config: C.Config, seed: int, z: int, pops: np.ndarray, ages: np.ndarray | None = None
+) -> dict[str, Any]:
+    """Attributes of the zone's N inhabitants (policy-independent).
+
+    Ages follow each municipality's own age bands where ``ages`` is given (a table with ages),
+    else the synthetic pyramid with the scenario's starting 65+ share.
+    """
     par = config.parameters
     dem, need_p = par.demography, par.need
     n = int(pops.sum())
     u = _rng(seed, z, STREAM_PATIENTS).random((8, n))
     # age
-    probs = age_band_probabilities(config.scenario.share_65plus_start)
-    cdf = np.cumsum(probs)
-    cdf[-1] = 1.0
-    band = np.searchsorted(cdf, u[0], side="right")
-    band = np.minimum(band, len(probs) - 1)
+    if ages is None:
+        probs = age_band_probabilities(config.scenario.share_65plus_start)
+        cdf = np.cumsum(probs)
+        cdf[-1] = 1.0
+        band = np.searchsorted(cdf, u[0], side="right")
+    else:  # patients are laid out municipality by municipality (see "municipality" below)
+        band = np.zeros(n, dtype=np.int64)
+        start = 0
+        for m, count in enumerate(pops.tolist()):
+            if count > 0:
+                cdf = np.cumsum(ages[m]) / ages[m].sum()
+                cdf[-1] = 1.0
+                band[start : start + count] = np.searchsorted(
+                    cdf, u[0][start : start + count], side="right"
+                )
+            start += count
+    band = np.minimum(band, len(AGE_BAND_SHAPE) - 1)
     lo, hi = _BAND_LO_DAYS[band], _BAND_HI_DAYS[band]
     age_days = lo + np.floor(u[1] * (hi - lo)).astype(np.int64)
     # SES and literacy
@@ -540,7 +505,7 @@ def _synth_patients(config: C.Config, seed: int, z: int, pops: np.ndarray) -> di
     )
     lit = (u[3] < np.where(ses == 1, p1, p0)).astype(np.uint8)
     # need
-    edge_days = np.floor(np.asarray(need_p.age_band_edges) * DAYS_PER_YEAR).astype(np.int64)
+    edge_days = np.floor(np.asarray(need_p.age_band_edges) * S.DAYS_PER_AGE_YEAR).astype(np.int64)
     nb = np.searchsorted(edge_days, age_days, side="right")
     chronic = np.asarray(need_p.prevalence_chronic)[nb]
     chronic = np.where(
@@ -712,7 +677,10 @@ def build_state(
     synth = []
     prac_parts = []
     for z in range(nz):
-        synth.append(_synth_patients(config, seed, z, pops[z]))
+        age_table = zone_age_table(zones[z])
+        if age_table is not None:
+            _check_age_share(config, zones[z].name, age_table)
+        synth.append(_synth_patients(config, seed, z, pops[z], age_table))
         prac_parts.append(_synth_practices(config, seed, z, pops[z], int(n_init[z])))
     n_prac = np.array([len(p[0]) for p in prac_parts], dtype=np.int64)
     if int(n_prac.sum()) > _INT16_LIMIT:
@@ -799,7 +767,7 @@ def build_state(
         util = np.asarray(par.need.utility_by_need, dtype=np.float32)[sp["need"]]
         pat.utility[sl] = util
         cp_u = uniforms(seed, np.arange(f0, f0 + n, dtype=np.int64), 0, PURPOSE_CARE_PLAN)
-        care_plan = (sp["need"] >= 2) & (cp_u < pol.care_plan_share)
+        care_plan = gets_care_plan(sp["need"], cp_u, pol.care_plan_share)
         pat.flags[sl] = np.where(care_plan, S.F_CARE_PLAN, 0).astype(np.uint8)
         free = slice(f0 + n, f0 + int(slots[z]))  # free slots point into their own zone
         pat.practice[free] = fp

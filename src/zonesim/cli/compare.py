@@ -38,7 +38,7 @@ def register(subparsers) -> None:
             "Run one scenario under several policies with N replicates each, under common "
             "random numbers (replicate r has the same seed under every policy), and report "
             "every scorecard metric per policy with the paired difference against the baseline "
-            "policy and its 95%% interval (paired t; * marks significance after Holm's "
+            "policy and its 95% interval (paired t; * marks significance after Holm's "
             "correction across policies). Without EXPERIMENT: the policy presets on the "
             "built-in default zone (experiments/default.toml documents these defaults). "
             "Overrides (-o) starting with 'policy.' set a lever of every policy, the others "

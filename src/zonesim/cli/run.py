@@ -8,6 +8,8 @@ import math
 import sys
 import warnings
 
+from .. import validation as V
+from ..config import WARMUP_DAYS
 from ..errors import ZonesimInputError
 from . import add_config_options
 
@@ -42,7 +44,15 @@ def register(subparsers) -> None:
         type=float,
         metavar="Y",
         default=None,
-        help="horizon in years (default: the scenario's)",
+        help="measured years after the warm-up (default: the scenario's)",
+    )
+    p.add_argument(
+        "--warmup-days",
+        type=int,
+        metavar="D",
+        default=None,
+        help=f"days simulated before measurement starts (default: {WARMUP_DAYS}, as compare "
+        "and sweeps)",
     )
     p.add_argument(
         "--seed",
@@ -98,6 +108,14 @@ def run(args: argparse.Namespace) -> int:
         raise ZonesimInputError(
             "expected a positive number of years", source="<argument>", field="--years", value=years
         )
+    if args.warmup_days is not None:
+        V.check_int(
+            args.warmup_days,
+            field="--warmup-days",
+            lo=0,
+            hi=36_500,
+            expected="expected a number of days from 0 to 36500",
+        )
     if args.seed is not None and args.seed < 0:
         raise ZonesimInputError(
             "expected a seed >= 0", source="<argument>", field="--seed", value=args.seed
@@ -122,7 +140,12 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("always")
         if start is None:
             model = ZoneModel(
-                config, policy=policy, population=args.population, rng=args.seed, years=years
+                config,
+                policy=policy,
+                population=args.population,
+                rng=args.seed,
+                years=years,
+                warmup_days=args.warmup_days,
             )
         else:
             model = start.branch(policy, rng=args.seed)
@@ -145,8 +168,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         header = (
             f"zone: {', '.join(model.zone_names)}  policy: {policy.name}  "
-            f"inhabitants: {model.config.zone.population:,}  years: {years:g}  "
-            f"seed: {model.seed}"
+            f"inhabitants: {model.layout.n_patients_initial:,}  years: {years:g} measured "
+            f"after {model.warmup_days} days of warm-up  seed: {model.seed}"
         )
         sys.stdout.write(header + "\n\n" + format_table(card))
     return 0

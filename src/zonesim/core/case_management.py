@@ -6,6 +6,7 @@ zone pool takes anyone. The episode itself (work, follow-up, hand-back) is in co
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from .state import (
@@ -19,6 +20,21 @@ from .state import (
     RULE_FCFS,
     RULE_HIGHEST_NEED,
 )
+
+
+@njit(cache=True, inline="always")
+def caseload_capacity(caseload_cap, fte):
+    """Clients a case manager of ``fte`` FTE can hold under the policy's ``caseload_cap`` (per
+    FTE). The one owner of this quantity: the workforce's utilisation of case managers, the care
+    council's pressure and (rounded, :func:`caseload_slots`) allocation and the dashboard. Works
+    on numbers in kernels and on numpy arrays in Python."""
+    return caseload_cap * fte
+
+
+@njit(cache=True, inline="always")
+def caseload_slots(caseload_cap, fte):
+    """Whole clients a case manager can take: :func:`caseload_capacity` rounded to the nearest."""
+    return np.floor(caseload_capacity(caseload_cap, fte) + 0.5)
 
 
 @njit(cache=True, _nrt=False)
@@ -61,7 +77,7 @@ def case_manager_allocation(st, p, z, day):
     for cm in range(zr.first_provider, zr.end_provider):
         if prov.discipline[cm] != CASE_MANAGER or prov.state[cm] != PV_ACTIVE:
             continue
-        cap = int(p.caseload_cap * prov.fte[cm] + 0.5)
+        cap = int(caseload_slots(p.caseload_cap, prov.fte[cm]))
         home = prov.practice[cm] if p.cm_attached else -1
         while prov.caseload[cm] < cap and zr.cm_queue_len > 0:
             best = -1

@@ -6,12 +6,13 @@ import numpy as np
 from numba import njit
 
 from .state import (
+    DAYS_PER_AGE_YEAR,
     DECEASED,
     F_UNRESOLVED,
     IN_HOSPITAL,
 )
 
-DAYS_65 = 23741  # 65 years of 365.25 days
+DAYS_65 = int(65 * DAYS_PER_AGE_YEAR)  # 23741
 
 
 @njit(inline="always", cache=True)
@@ -25,7 +26,7 @@ def zone_of(st, i):
     return np.int64(st.prac.zone[st.pat.practice[i]])
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def target_utility(pat, p, i):
     """Health utility implied by need level and care situation (MODEL.md section 2)."""
     if pat.situation[i] == IN_HOSPITAL:
@@ -36,7 +37,7 @@ def target_utility(pat, p, i):
     return max(0.0, min(1.0, u))
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def refresh_utility(st, p, z, i):
     """Set patient i's utility from its state and keep the zone's utility sums exact."""
     pat = st.pat
@@ -47,6 +48,16 @@ def refresh_utility(st, p, z, i):
     if new != old:
         st.zone[z].utility_sum[group_index(pat, i)] += np.float64(new) - np.float64(old)
         pat.utility[i] = new
+
+
+@njit(inline="always", cache=True)
+def gets_care_plan(need, u, care_plan_share):
+    """Whether a patient of need level ``need``, whose own care-plan draw (purpose
+    PURPOSE_CARE_PLAN, day 0) is ``u``, has an integrated care plan: complex needs (level 2 or
+    more) and the draw under the policy's ``care_plan_share``. The one owner of this rule: the
+    population's build, need progression and entrants. Works on numbers in kernels and on numpy
+    arrays in Python."""
+    return (need >= 2) & (u < care_plan_share)
 
 
 @njit(inline="always", cache=True)

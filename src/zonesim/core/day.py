@@ -34,6 +34,7 @@ allocate: ``gatekeeper`` and ``workforce`` get scratch rows instead.
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -45,7 +46,7 @@ from .demography import recount, renewal
 from .events import patient_events
 from .gatekeeper import gatekeeper
 from .hospital import apply_requests, secondary_care
-from .state import N_DISCIPLINES, N_EVENTS
+from .state import DAYS_PER_YEAR, N_DISCIPLINES, N_EVENTS
 from .streams import seed_key
 from .switching import caregivers, switch_moments
 from .workforce import start_of_day, workforce
@@ -68,7 +69,7 @@ def _end_of_day(st, z):
     acc.days += 1.0
     for g in range(4):
         acc.person_days[g] += zr.alive_group[g]
-        acc.qaly[g] += zr.utility_sum[g] / 365.0
+        acc.qaly[g] += zr.utility_sum[g] / DAYS_PER_YEAR
     acc.person_days_65plus += zr.alive_65plus
 
 
@@ -140,25 +141,35 @@ def _chunks(st, n_threads: int) -> list[np.ndarray]:
     return [np.array(sorted(p), dtype=np.int64) for p in parts if p]
 
 
-def _simulate_threads(st, prm, thr, seed, n_days, n_threads):
+def _simulate_threads(st, prm, thr, seed, n_days, n_threads, timings=None):
     """The days of _simulate with each phase's zones on ``n_threads`` threads: the same phases
-    and region steps, so the same bits."""
+    and region steps, so the same bits. ``timings`` (a dict, for benchmarks) gets the seconds
+    spent waiting for the zones' phases (``zones_s``) and in the region's steps (``region_s``)."""
     key = np.uint64(seed_key(seed))  # a Python int from Python: keep numba's uint64 arithmetic
     chunks = _chunks(st, n_threads)
     scratch = [_scratch(st) for _ in chunks]
     first = int(st.day[0])
+    zones_s = region_s = 0.0
+    clock = time.perf_counter
     with ThreadPoolExecutor(len(chunks)) as pool:
         for day in range(first, first + n_days):
             d = np.int64(day)
             for phase in range(N_PHASES):
+                t0 = clock()
                 jobs = [
                     pool.submit(run_zones, phase, st, prm, thr, d, key, probs, work, c)
                     for c, (probs, work) in zip(chunks, scratch, strict=True)
                 ]
                 for j in jobs:
                     j.result()
+                t1 = clock()
                 region_step(phase, st, prm, d, key)
+                zones_s += t1 - t0
+                region_s += clock() - t1
     st.day[0] = first + n_days
+    if timings is not None:
+        timings["zones_s"] = timings.get("zones_s", 0.0) + zones_s
+        timings["region_s"] = timings.get("region_s", 0.0) + region_s
 
 
 def simulate(state, prm, tables, seed: int, n_days: int) -> None:

@@ -16,7 +16,7 @@ from .state import F_SPEC_INTENT, NURSE, PHYSIO, PSYCHOLOGIST, SOCIAL_WORKER
 from .streams import PURPOSE_EVENT_DETAIL, PURPOSE_RATIONING, uniform
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def chronic_followup(st, p, z, i, day, key):
     """A chronic follow-up: by a nurse under the task agreements, otherwise by the GP."""
     zr = st.zone[z]
@@ -30,7 +30,7 @@ def chronic_followup(st, p, z, i, day, key):
         request_gp(st, p, z, i, day)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def direct_specialist(st, p, z, i, day, key):
     """Self-initiated specialist demand: direct access, or through the GP when strict."""
     if p.strict_gatekeeping:
@@ -41,7 +41,7 @@ def direct_specialist(st, p, z, i, day, key):
         specialist_request(st, p, z, i, day, key)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def allied_contact(st, p, z, i, day, key, discipline):
     """A physiotherapy, psychology or social work contact, rationed by yesterday's capacity."""
     zr = st.zone[z]

@@ -6,17 +6,20 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .common import DAYS_65, day16, group_index, refresh_utility
+from .common import DAYS_65, day16, gets_care_plan, group_index, refresh_utility
 from .hospital import REQ_LEAVE, REQ_WITHDRAW, file_request
 from .state import (
+    AGE_BAND_DAYS,
     CG_ACTIVE,
     CG_DECEASED,
+    DAYS_PER_AGE_YEAR,
     DECEASED,
     F_CARE_PLAN,
     F_CM_WAITING,
     F_EPISODE_LISTED,
     F_GP_WAITING,
     F_SPEC_WAITING,
+    N_AGE_BANDS,
     N_PROPENSITY,
     PV_ACTIVE,
     STABLE,
@@ -35,6 +38,17 @@ ENTRANT_NEED2 = 105
 ENTRANT_NEED3 = 106
 ENTRANT_CAREGIVER = 107
 ENTRANT_DONOR = 110  # 110-117: tries to find a living neighbour
+PURPOSES = {  # this process's own random-stream purposes (checked unique: core/parts.py)
+    "entrant_age": ENTRANT_AGE,
+    "entrant_ses": ENTRANT_SES,
+    "entrant_literacy": ENTRANT_LITERACY,
+    "entrant_propensity": ENTRANT_PROPENSITY,
+    "entrant_need1": ENTRANT_NEED1,
+    "entrant_need2": ENTRANT_NEED2,
+    "entrant_need3": ENTRANT_NEED3,
+    "entrant_caregiver": ENTRANT_CAREGIVER,
+    **{f"entrant_donor{t}": ENTRANT_DONOR + t for t in range(8)},
+}
 
 
 @njit(cache=True, _nrt=False)
@@ -176,7 +190,9 @@ def renewal(st, p, z, day, key):
             _reset_slot(pat, i)
         old = zr.alive > 0 and zr.alive_65plus < target65 * zr.alive
         if old:  # moving in at 65-85
-            age_days = np.int64(DAYS_65 + uniform(key, i, day, ENTRANT_AGE) * 20 * 365.25)
+            age_days = np.int64(
+                DAYS_65 + uniform(key, i, day, ENTRANT_AGE) * 20 * DAYS_PER_AGE_YEAR
+            )
         else:  # born today
             age_days = 0
         pat.birth_day[i] = np.int32(day - age_days)
@@ -187,7 +203,7 @@ def renewal(st, p, z, day, key):
         pat.literacy[i] = lit
         u = uniform(key, i, day, ENTRANT_PROPENSITY)
         pat.propensity[i] = np.uint8(min(int(u * N_PROPENSITY), N_PROPENSITY - 1))
-        band = min(age_days // 1826, 21)
+        band = min(age_days // AGE_BAND_DAYS, N_AGE_BANDS - 1)
         nb = p.need_band_of_age_band[band]
         mult = p.preferential_need if ses else 1.0
         need = 0
@@ -221,7 +237,7 @@ def renewal(st, p, z, day, key):
         st.prac.list_size[k] += 1
         pat.situation[i] = STABLE
         pat.flags[i] = 0
-        if need >= 2 and uniform(key, i, 0, PURPOSE_CARE_PLAN) < p.care_plan_share:
+        if gets_care_plan(need, uniform(key, i, 0, PURPOSE_CARE_PLAN), p.care_plan_share):
             pat.flags[i] = F_CARE_PLAN
         pat.utility[i] = 0.0
         g = group_index(pat, i)

@@ -135,7 +135,7 @@ def build_threshold_table(prm):
     return thr
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def on_fall(st, p, z, i, day, key, band):
     """A fall: counted; outside hospital it may lead to admission or be a switch moment."""
     acc = st.acc[z]
@@ -153,7 +153,7 @@ def on_fall(st, p, z, i, day, key, band):
         trigger_switch(st, p, z, i, day, key, TRIGGER_FALL)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def on_acute(st, p, z, i, day, key):
     """An acute deterioration: a same-day GP contact, then admission or a switch moment."""
     pat = st.pat
@@ -166,7 +166,7 @@ def on_acute(st, p, z, i, day, key):
         trigger_switch(st, p, z, i, day, key, TRIGGER_ACUTE)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def pick_event(p, pat, i, u, band, probs):
     """The event patient i's draw ``u`` fell on today, or -1 (rounding at the very top of the
     total: no event)."""
@@ -188,7 +188,7 @@ def pick_event(p, pat, i, u, band, probs):
     return -1
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def handle_event(st, p, z, i, day, key, u, band, probs):
     """The slow path: pick the event the draw ``u`` fell on and carry it out."""
     k = pick_event(p, st.pat, i, u, band, probs)

@@ -36,7 +36,7 @@ from .streams import (
 )
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def emergency_visit(st, p, z, i, day, key, after_wait):
     """An emergency department visit; after a long GP wait a resulting admission is avoidable."""
     st.acc[z].emergency_visits += 1.0
@@ -46,7 +46,7 @@ def emergency_visit(st, p, z, i, day, key, after_wait):
         admit(st, p, z, i, day, key, after_wait)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def request_gp(st, p, z, i, day):
     """A routine GP request joins the practice's queue (one open request per patient)."""
     pat = st.pat
@@ -93,7 +93,7 @@ def refer(st, p, z, i, day, key):
     specialist_request(st, p, z, i, day, key)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def gp_contact(st, p, z, i, day, key, wait, urgent, strain):
     """Patient i sees a GP of its practice today: continuity, home visit, treat or refer."""
     pat = st.pat
@@ -121,7 +121,7 @@ def gp_contact(st, p, z, i, day, key, wait, urgent, strain):
         refer(st, p, z, i, day, key)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def _practice_capacity(st, p, k):
     """Contacts the practice's active GPs can give today, and their mean strain."""
     prov = st.prov
@@ -138,7 +138,7 @@ def _practice_capacity(st, p, k):
     return cap, (strain / fte if fte > 0 else 1.0), fte
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def urgent_gp_contact(st, p, z, i, day, key):
     """A same-day GP contact (acute deterioration): served whatever the queue."""
     k = st.pat.practice[i]

@@ -50,7 +50,7 @@ REQ_WITHDRAW = 8  # died: withdraw its specialist request
 REQ_LEAVE = 16  # died: leave the hospital list
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def file_request(st, z, i, bits):
     """Patient i of zone z asks for ``bits`` (REQ_*) on the shared lists; carried out by
     :func:`apply_requests` after the phase."""
@@ -109,7 +109,7 @@ def _leave_hospital_list(st, i):
             break
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def admit(st, p, z, i, day, key, avoidable):
     """Ask to admit patient i to hospital today (avoidable: an ambulatory-care sensitive
     admission); :func:`_admit` carries it out after the phase."""
@@ -158,7 +158,7 @@ def _discharge(st, p, z, i, day, key):
         trigger_switch(st, p, z, i, day, key, TRIGGER_DISCHARGE)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def specialist_request(st, p, z, i, day, key):
     """Ask to put patient i on the specialist waiting list; :func:`_join_waiting_list` carries
     it out after the phase."""

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from numba import njit
 
-from .common import refresh_utility
+from .common import gets_care_plan, refresh_utility
 from .demography import add_caregiver
 from .state import F_CARE_PLAN
 from .streams import PURPOSE_CARE_PLAN, PURPOSE_EVENT_DETAIL, uniform
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def need_progression(st, p, z, i, day, key):
     pat = st.pat
     need = pat.need[i]
@@ -29,6 +29,6 @@ def need_progression(st, p, z, i, day, key):
             add_caregiver(st, p, z, i, day)
         # The care-plan draw is the patient's own, whatever the day: a larger care_plan_share
         # adds care plans, never reshuffles them (common random numbers).
-        if uniform(key, i, 0, PURPOSE_CARE_PLAN) < p.care_plan_share:
+        if gets_care_plan(need, uniform(key, i, 0, PURPOSE_CARE_PLAN), p.care_plan_share):
             pat.flags[i] |= F_CARE_PLAN
     refresh_utility(st, p, z, i)

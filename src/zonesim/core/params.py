@@ -19,8 +19,8 @@ from scipy import stats
 
 from ..config import Config, PolicyConfig
 from . import state as S
-
-DAYS_PER_YEAR = 365.0
+from .parts import param_compilers, param_fields
+from .state import DAYS_PER_YEAR
 
 PRM_DTYPE = np.dtype(
     [
@@ -140,6 +140,7 @@ PRM_DTYPE = np.dtype(
         ("recruit_share_per_day", np.float64),
         ("initial_fte", np.float64, (S.N_DISCIPLINES,)),
         ("hours_per_fte_week", np.float64, (S.N_DISCIPLINES,)),
+        *param_fields(),  # what the process modules declare beside their kernels (core/parts.py)
     ]
 )
 
@@ -367,6 +368,8 @@ def compile_zone(config: Config, policy: PolicyConfig, n_zone: int) -> np.void:
     hours[S.GP] = wf.gp_hours_per_fte_per_week
     hours[S.CASE_MANAGER] = cm.hours_per_fte_per_week
     r["hours_per_fte_week"] = hours
+    for name, compile_value in param_compilers():  # the process modules' own
+        r[name] = compile_value(config, policy)
     return r
 
 

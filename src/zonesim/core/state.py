@@ -129,7 +129,11 @@ EVENT_NAMES = (
 # Hazard table dimensions: situation class x age band x need x literacy x ses x propensity
 N_SIT_CLASSES = 4  # the first four situations: stable, disrupted, case-managed, in hospital
 N_AGE_BANDS = 22  # 5-year bands 0-4 ... 100-104, 105+
-AGE_BAND_DAYS = 1826  # 5 years of 365.25 days
+# Days per year: the model's year (yearly rates, horizons, QALYs, metrics) and the calendar year
+# of ages (age bands, 65+). The only definitions; every module imports these.
+DAYS_PER_YEAR = 365
+DAYS_PER_AGE_YEAR = 365.25
+AGE_BAND_DAYS = int(5 * DAYS_PER_AGE_YEAR)  # 1826
 N_PROPENSITY = 16
 
 # --- entity arrays ----------------------------------------------------------------------------
@@ -257,77 +261,76 @@ ZONE_DTYPE = np.dtype(
 )
 
 # Accumulators: counts since the start of the run, per zone (and per equity group where a
-# metric has an equity gap). metrics.py turns them into the scorecard.
-ACC_DTYPE = np.dtype(
-    [
-        ("days", np.float64),
-        ("person_days", np.float64, (N_GROUPS,)),
-        ("person_days_65plus", np.float64),
-        ("qaly", np.float64, (N_GROUPS,)),
-        ("deaths", np.float64, (N_GROUPS,)),
-        ("entrants", np.float64),
-        ("entrants_skipped", np.float64),  # no free slot left (the model warns)
-        ("queue_overflow", np.float64),
-        ("list_overflow", np.float64),  # specialist / hospital / episode list full
-        ("admissions", np.float64, (N_GROUPS,)),
-        ("avoidable_admissions", np.float64, (N_GROUPS,)),
-        ("hospital_days", np.float64),
-        ("discharges", np.float64),
-        ("los_days_planned", np.float64),  # length of stay drawn at admission
-        ("unmet_need_days", np.float64, (N_GROUPS,)),
-        ("gp_contacts", np.float64, (N_GROUPS,)),
-        ("gp_home_visits", np.float64),
-        ("gp_urgent_contacts", np.float64),
-        ("gp_wait_days", np.float64),  # summed over served routine requests
-        ("gp_served_routine", np.float64),
-        ("gp_dropped", np.float64),  # routine requests that turned into emergency visits
-        ("referrals", np.float64),  # GP referrals to the specialist waiting list
-        ("specialist_self_referrals", np.float64),  # direct access requests
-        ("pooled_substitutions", np.float64),
-        ("specialist_visits", np.float64),
-        ("specialist_wait_days", np.float64),
-        ("specialist_wait_over_14", np.float64),
-        ("emergency_visits", np.float64),
-        ("nurse_followups", np.float64),
-        ("nursing_hours_served", np.float64),
-        ("physio_sessions", np.float64),
-        ("psychology_sessions", np.float64),
-        ("social_work_contacts", np.float64),
-        ("rationed_contacts", np.float64),  # allied contacts not served (capacity)
-        ("falls", np.float64),
-        ("falls_65plus", np.float64),
-        ("switch_moments", np.float64, (N_GROUPS,)),
-        ("switch_by_trigger", np.float64, (5,)),  # see core/switching.py TRIGGER_NAMES
-        ("switch_resolved", np.float64, (N_GROUPS,)),
-        ("switch_days_sum", np.float64, (N_GROUPS,)),
-        ("switch_hist", np.float64, (N_GROUPS, HIST_DAYS)),
-        ("switch_to_cm", np.float64),  # episodes referred to case management
-        ("cm_allocations", np.float64),
-        ("cm_wait_days", np.float64),  # summed over allocations: days from request to CM
-        ("case_managed_days", np.float64),
-        ("reports", np.float64),  # reports to the information and reporting point
-        ("caregiver_days", np.float64),
-        ("caregiver_overloaded_days", np.float64),
-        ("caregiver_illness", np.float64),
-        ("caregiver_breakdown", np.float64),
-        ("caregiver_deaths", np.float64),
-        ("informal_care_hours", np.float64),
-        ("need_progressions", np.float64),
-        # workforce, per discipline
-        ("fte_days", np.float64, (N_DISCIPLINES,)),
-        ("demand_hours", np.float64, (N_DISCIPLINES,)),
-        ("capacity_hours", np.float64, (N_DISCIPLINES,)),
-        ("worked_hours", np.float64, (N_DISCIPLINES,)),
-        ("overtime_hours", np.float64, (N_DISCIPLINES,)),
-        ("strained_fte_days", np.float64, (N_DISCIPLINES,)),
-        ("sick_leave_days", np.float64, (N_DISCIPLINES,)),
-        ("attrition_fte", np.float64, (N_DISCIPLINES,)),
-        ("recruited_fte", np.float64, (N_DISCIPLINES,)),
-        ("coordination_hours", np.float64),
-        ("cm_fte_days", np.float64),
-        ("pooled_fte_days", np.float64),
-    ]
-)
+# metric has an equity gap). metrics.py turns them into the scorecard. ACC_DTYPE is these, the
+# core's own, followed by what the process modules declare (core/parts.py).
+_ACC_FIELDS = [
+    ("days", np.float64),
+    ("person_days", np.float64, (N_GROUPS,)),
+    ("person_days_65plus", np.float64),
+    ("qaly", np.float64, (N_GROUPS,)),
+    ("deaths", np.float64, (N_GROUPS,)),
+    ("entrants", np.float64),
+    ("entrants_skipped", np.float64),  # no free slot left (the model warns)
+    ("queue_overflow", np.float64),
+    ("list_overflow", np.float64),  # specialist / hospital / episode list full
+    ("admissions", np.float64, (N_GROUPS,)),
+    ("avoidable_admissions", np.float64, (N_GROUPS,)),
+    ("hospital_days", np.float64),
+    ("discharges", np.float64),
+    ("los_days_planned", np.float64),  # length of stay drawn at admission
+    ("unmet_need_days", np.float64, (N_GROUPS,)),
+    ("gp_contacts", np.float64, (N_GROUPS,)),
+    ("gp_home_visits", np.float64),
+    ("gp_urgent_contacts", np.float64),
+    ("gp_wait_days", np.float64),  # summed over served routine requests
+    ("gp_served_routine", np.float64),
+    ("gp_dropped", np.float64),  # routine requests that turned into emergency visits
+    ("referrals", np.float64),  # GP referrals to the specialist waiting list
+    ("specialist_self_referrals", np.float64),  # direct access requests
+    ("pooled_substitutions", np.float64),
+    ("specialist_visits", np.float64),
+    ("specialist_wait_days", np.float64),
+    ("specialist_wait_over_14", np.float64),
+    ("emergency_visits", np.float64),
+    ("nurse_followups", np.float64),
+    ("nursing_hours_served", np.float64),
+    ("physio_sessions", np.float64),
+    ("psychology_sessions", np.float64),
+    ("social_work_contacts", np.float64),
+    ("rationed_contacts", np.float64),  # allied contacts not served (capacity)
+    ("falls", np.float64),
+    ("falls_65plus", np.float64),
+    ("switch_moments", np.float64, (N_GROUPS,)),
+    ("switch_by_trigger", np.float64, (5,)),  # see core/switching.py TRIGGER_NAMES
+    ("switch_resolved", np.float64, (N_GROUPS,)),
+    ("switch_days_sum", np.float64, (N_GROUPS,)),
+    ("switch_hist", np.float64, (N_GROUPS, HIST_DAYS)),
+    ("switch_to_cm", np.float64),  # episodes referred to case management
+    ("cm_allocations", np.float64),
+    ("cm_wait_days", np.float64),  # summed over allocations: days from request to CM
+    ("case_managed_days", np.float64),
+    ("reports", np.float64),  # reports to the information and reporting point
+    ("caregiver_days", np.float64),
+    ("caregiver_overloaded_days", np.float64),
+    ("caregiver_illness", np.float64),
+    ("caregiver_breakdown", np.float64),
+    ("caregiver_deaths", np.float64),
+    ("informal_care_hours", np.float64),
+    ("need_progressions", np.float64),
+    # workforce, per discipline
+    ("fte_days", np.float64, (N_DISCIPLINES,)),
+    ("demand_hours", np.float64, (N_DISCIPLINES,)),
+    ("capacity_hours", np.float64, (N_DISCIPLINES,)),
+    ("worked_hours", np.float64, (N_DISCIPLINES,)),
+    ("overtime_hours", np.float64, (N_DISCIPLINES,)),
+    ("strained_fte_days", np.float64, (N_DISCIPLINES,)),
+    ("sick_leave_days", np.float64, (N_DISCIPLINES,)),
+    ("attrition_fte", np.float64, (N_DISCIPLINES,)),
+    ("recruited_fte", np.float64, (N_DISCIPLINES,)),
+    ("coordination_hours", np.float64),
+    ("cm_fte_days", np.float64),
+    ("pooled_fte_days", np.float64),
+]
 
 
 class State(
@@ -430,3 +433,19 @@ def patient_bytes() -> int:
 def slot_bytes() -> int:
     """Bytes per patient slot in the patient arrays and the zones' requests."""
     return patient_bytes() + sum(np.dtype(t).itemsize for t in REQUEST_FIELDS.values())
+
+
+_acc_dtype = None
+
+
+def __getattr__(name: str):
+    # ACC_DTYPE is assembled on first use: the process modules that declare accumulators import
+    # this module, so they cannot be imported while it loads.
+    if name == "ACC_DTYPE":
+        global _acc_dtype
+        if _acc_dtype is None:
+            from .parts import accumulator_fields
+
+            _acc_dtype = np.dtype(_ACC_FIELDS + accumulator_fields())
+        return _acc_dtype
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

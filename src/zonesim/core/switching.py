@@ -102,7 +102,7 @@ def trigger_switch(st, p, z, i, day, key, trigger):
     refresh_utility(st, p, z, i)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def practice_strain(st, k):
     """Mean strain of the practice's active GPs (0 if none)."""
     prov = st.prov

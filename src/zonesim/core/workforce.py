@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .case_management import caseload_capacity
 from .common import day16
 from .state import (
     CASE_MANAGER,
@@ -136,7 +137,7 @@ def workforce(st, p, z, day, key, work):
             u = np.float64(prov.booked_hours[j]) / daily if daily > 0 else 0.0
             prov.booked_hours[j] = 0.0
         elif d == CASE_MANAGER:
-            u = prov.caseload[j] / max(1e-9, p.caseload_cap * fte)
+            u = prov.caseload[j] / max(1e-9, caseload_capacity(p.caseload_cap, fte))
         else:
             u = util[d]
         ema0 = np.float64(prov.utilisation_ema[j])

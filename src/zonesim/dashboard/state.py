@@ -28,7 +28,9 @@ from typing import Any
 import numpy as np
 
 from .. import config as C
+from .. import validation as V
 from ..core import state as S
+from ..core.case_management import caseload_slots
 from ..errors import ZonesimInputError
 
 log = logging.getLogger("zonesim.dashboard")
@@ -55,7 +57,7 @@ FLOW_STAGES = (
 
 def month_end_day(m: int) -> int:
     """Day on which month ``m`` ends (the model's own month boundaries)."""
-    return round(m * 365 / 12)
+    return round(m * S.DAYS_PER_YEAR / 12)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,13 +121,12 @@ def make_settings(
 
     cfg = resolve_config(base, scenario, None)
     if zone is None and population is not None:
-        if isinstance(population, bool) or not isinstance(population, (int, np.integer)):
-            raise ZonesimInputError(
-                "expected a whole number of inhabitants",
-                source="<dashboard>",
-                field="population",
-                value=population,
-            )
+        population = V.check_int(
+            population,
+            field="population",
+            source="<dashboard>",
+            expected="expected a whole number of inhabitants",
+        )
         if population > MAX_POPULATION:
             raise ZonesimInputError(
                 f"expected at most {MAX_POPULATION:,} inhabitants in the dashboard (use "
@@ -138,12 +139,7 @@ def make_settings(
     seed = resolve_seed(seed)
     if years is None:
         years = max(1.0, cfg.scenario.years)
-    if (
-        isinstance(years, bool)
-        or not isinstance(years, (int, float))
-        or not math.isfinite(years)
-        or not (1 / 12 <= years <= MAX_YEARS)
-    ):
+    if not V.is_number(years) or not math.isfinite(years) or not (1 / 12 <= years <= MAX_YEARS):
         raise ZonesimInputError(
             f"expected a number of years between one month (0.0833) and {MAX_YEARS:g}",
             source="<dashboard>",
@@ -460,7 +456,7 @@ def _caseloads(model) -> dict[str, np.ndarray]:
     fte = prov.fte[cms].astype(np.float64)
     zone = prov.zone[cms]
     per_fte = np.array([model.policies[int(z)].caseload_cap for z in zone], dtype=np.float64)
-    cap = np.floor(per_fte * fte + 0.5)  # the kernel's cap: caseload cap x FTE, rounded
+    cap = caseload_slots(per_fte, fte)  # the kernel's own rule
     return {"caseload": prov.caseload[cms].astype(np.float64), "fte": fte, "cap": cap}
 
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import validation as V
+from ..config import ZONE_POPULATION_MAX
 from ..errors import ZonesimInputError
 
 DAYS_PER_YEAR = 365
@@ -38,28 +40,19 @@ def replicate_seed(seed: int, replicate: int) -> int:
 def _check_type(value: Any, kind: str, where: dict) -> Any:
     """``kind``: str, int, float, bool; raises naming the source, key and value."""
     if kind == "str":
-        if not isinstance(value, str):
-            raise ZonesimInputError("expected a string", **where)
-        return value
+        return V.check_str(value, **V.at(where))
     if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            if isinstance(value, float) and value.is_integer():
-                return int(value)
-            raise ZonesimInputError("expected an integer", **where)
-        return int(value)
+        return V.check_int(value, integral_float=True, **V.at(where))
     if kind == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise ZonesimInputError("expected a number", **where)
-        value = float(value)
-        if not math.isfinite(value):
-            raise ZonesimInputError("expected a finite number", **where)
-        return value
+        return V.check_number(value, **V.at(where))
     raise TypeError(kind)  # pragma: no cover - a bug here, not input
 
 
 def _str_list(value: Any, where: dict) -> tuple[str, ...]:
     if isinstance(value, str):  # the CLI's "a,b,c"
         value = [v.strip() for v in value.split(",")]
+    if isinstance(value, np.ndarray):
+        value = V.plain(value)
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
         raise ZonesimInputError("expected a list of strings", **where)
     return tuple(value)
@@ -119,8 +112,10 @@ def _validate_field(name: str, value: Any, where: dict) -> Any:
         if value is None:
             return None
         value = _check_type(value, "int", where)
-        if not 1 <= value <= 10_000_000:
-            raise ZonesimInputError("expected inhabitants from 1 to 10000000", **where)
+        if not 1 <= value <= ZONE_POPULATION_MAX:  # the configuration's own limit
+            raise ZonesimInputError(
+                f"expected inhabitants from 1 to {ZONE_POPULATION_MAX}", **where
+            )
         return value
     if name == "overrides":
         from ..config import parse_override

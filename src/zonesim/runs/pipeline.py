@@ -294,7 +294,9 @@ def _base_config(s: Study, config_ov: list[str]):
             raise ZonesimInputError(
                 exc.expected, source=s.source, field="population", value=s.population
             ) from None
-    return base, None
+    from ..geography import settle_zone_population  # a CSV zone: its true population
+
+    return settle_zone_population(base, requested=s.population), None
 
 
 def _file_digest(path: str) -> str:
@@ -1144,7 +1146,8 @@ def run_study(
 def _check_memory(plan: StudyPlan, at_once: int) -> None:
     """The memory guard for runs on this machine, up front: the largest run of the study,
     ``at_once`` of them side by side, must fit in the memory available now."""
-    from ..population import check_memory, estimate_run_bytes
+    from ..memory import check_memory
+    from ..population import estimate_run_bytes
 
     if not plan.tasks:
         return

@@ -63,17 +63,15 @@ def warm_model(
 
     if checkpoint is not None:
         return ZoneModel.load(checkpoint, agents=False)
-    model = ZoneModel(
+    return ZoneModel(
         config,
         policy=warmup_policy,
         population=population,
         rng=seed,
-        years=horizon_years + warmup_days / DAYS_PER_YEAR,
+        years=horizon_years,
+        warmup_days=warmup_days,  # simulated here; the model's time 0 is the end of it
         agents=False,  # the scorecard reads the arrays; no Mesa agents needed
     )
-    if warmup_days > 0:
-        model.run_for(warmup_days)
-    return model
 
 
 class RunOutput(dict):

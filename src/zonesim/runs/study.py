@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .. import validation as V
 from ..config import WARMUP_DAYS
 from ..errors import ZonesimInputError
 from .psa import PSA, parse_psa
@@ -94,9 +95,10 @@ class Parameter:
 
     def convert(self, value: Any) -> Any:
         """A sampled value in this parameter's type (integers are rounded)."""
+        value = V.plain(value)
         if self.kind == "int" and isinstance(value, float):
             return round(value)
-        if self.kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+        if self.kind == "float" and V.is_int(value):
             return float(value)
         return value
 
@@ -254,17 +256,19 @@ def _table(value: Any, source: str, key: str) -> dict[str, Any]:
 
 
 def _int(value: Any, source: str, key: str, lo: int, hi: int, what: str = "an integer") -> int:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise _err(f"expected {what} from {lo} to {hi}", source, key, value)
-    return value
+    return V.check_int(
+        value,
+        field=key,
+        source=source,
+        lo=lo,
+        hi=hi,
+        integral_float=True,
+        expected=f"expected {what} from {lo} to {hi}",
+    )
 
 
 def _bool(value: Any, source: str, key: str) -> bool:
-    if not isinstance(value, bool):
-        raise _err("expected true or false", source, key, value)
-    return value
+    return V.check_bool(value, field=key, source=source)
 
 
 # --- the schema: what a design parameter may name ---------------------------------------------
@@ -327,7 +331,7 @@ def _catalog() -> dict[str, dict[str, Any]]:
 
 
 def _number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return V.is_number(v) and math.isfinite(v)
 
 
 def _parse_parameter(key: str, spec: Any, method: str, source: str, where: str) -> Parameter:
@@ -467,14 +471,11 @@ def _parse_parameter(key: str, spec: Any, method: str, source: str, where: str) 
 
 
 def _check_value(v: Any, kind: str, info: dict, source: str, where: str) -> Any:
+    v = V.plain(v)  # numpy scalars as their Python kinds
     if kind == "bool":
         return _bool(v, source, where)
     if kind == "str":
-        if not isinstance(v, str):
-            raise _err("expected a string", source, where, v)
-        if info["choices"] and v not in info["choices"]:
-            raise _err(f"expected one of {', '.join(info['choices'])}", source, where, v)
-        return v
+        return V.check_str(v, field=where, source=source, choices=info["choices"])
     if not _number(v):
         raise _err("expected a finite number", source, where, v)
     if kind == "int":
