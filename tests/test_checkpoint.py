@@ -59,6 +59,7 @@ def test_save_load_round_trip_keeps_every_array_and_the_provenance(tmp_path):
     loaded = ZoneModel.load(path)
     assert_same_state(model, loaded)
     assert np.array_equal(model.acc_start, loaded.acc_start)
+    assert np.array_equal(model.prm, loaded.prm)  # an adaptive council changes parameters
     assert (loaded.day, loaded.time, loaded.seed) == (model.day, model.time, model.seed)
     assert loaded.policy == model.policy and loaded.config == model.config
     for a, b in zip(model.councils, loaded.councils, strict=True):

@@ -4,7 +4,8 @@ A checkpoint is one ``.npz`` file (numpy's zip of ``.npy`` arrays) holding
 
 * every array of the model's :class:`~zonesim.core.state.State`, named by its path in the state
   (``state/pat/need``, ``state/zone``...), found by walking the state's namedtuples field by
-  field, so that a field added to the state is saved without touching this module;
+  field, so that a field added to the state is saved without touching this module; and the
+  compiled parameters (``prm``, ``tables/...``), which an adaptive care council changes;
 * the measurement window (``acc_start``, the month-end snapshots);
 * ``meta.json``: the format and its version, the provenance (zonesim version, git commit,
   creation time), the resolved configuration and policies, the seed, the horizon the
@@ -173,6 +174,9 @@ def save(model, path: str | Path, **extra: Any) -> Path:
         path = path.with_name(path.name + ".npz")
     meta = metadata(model, **extra)
     arrays = dict(state_arrays(model.state))
+    # the compiled parameters too: an adaptive council changes some of them as it goes
+    arrays.update(state_arrays(model.prm, "prm"))
+    arrays.update(state_arrays(model.tables, "tables"))
     arrays["acc_start"] = model.acc_start
     arrays["planned_fte"] = model.planned_fte
     if model.snapshots:
@@ -287,8 +291,12 @@ def load(path: str | Path, *, agents: bool | None = None, cls: type | None = Non
 def restore(model, arrays: dict[str, np.ndarray], meta: dict[str, Any], source: Any) -> None:
     """Overwrite a freshly built ``model`` (same configuration, policies, seed and horizon)
     with saved arrays and metadata."""
-    target = state_arrays(model.state)
-    saved = {k: v for k, v in arrays.items() if k.startswith("state/")}
+    target = {
+        **state_arrays(model.state),
+        **state_arrays(model.prm, "prm"),
+        **state_arrays(model.tables, "tables"),
+    }
+    saved = {k: v for k, v in arrays.items() if k.startswith(("state/", "prm", "tables/"))}
     if set(saved) != set(target):
         missing = sorted(set(target) - set(saved))
         extra = sorted(set(saved) - set(target))
@@ -545,7 +553,10 @@ def branch(
     new._overflow_seen = dict(model._overflow_seen)
     _set_time(new, float(model.time), int(model.steps))
     _set_months(new, model._month_base, model._month)
-    if same_policy:
+    if same_policy:  # the policy's parameters as the model has them now (councils adapt them)
+        np.copyto(new.prm, model.prm)
+        for name, arr in state_arrays(model.tables, "tables").items():
+            np.copyto(state_arrays(new.tables, "tables")[name], arr)
         for a, b in zip(model.councils, new.councils, strict=True):
             _restore_council(b, _unjson(_council_memory(a)))
     else:
