@@ -381,24 +381,24 @@ def _workers_that_fit(exp: Experiment, config: Any, workers: int) -> int:
 # ---------------------------------------------------------------------------------------------
 
 
-def _summarise_warnings(per_run: list[tuple], n_runs: int) -> list[str]:
+def _summarise_warnings(per_run: list[tuple], n_runs: int) -> list[tuple[str, type]]:
     """One warning per kind over all runs (numbers in a message do not make a new kind): the
     message of the run with the largest count, named by its policy and replicate, and in how
-    many runs it came up. ``per_run``: ``((policy, replicate), [message, ...])``."""
-    kinds: dict[str, list] = {}
+    many runs it came up. ``per_run``: ``((policy, replicate), [(message, category), ...])``."""
+    kinds: dict[tuple[str, type], list] = {}
     for (label, replicate), ws in per_run:
-        for message in dict.fromkeys(ws):
-            key = re.sub(r"\d[\d,.]*", "#", message)
+        for message, category in dict.fromkeys(ws):
+            key = (re.sub(r"\d[\d,.]*", "#", message), category)
             nums = [float(x.replace(",", "")) for x in re.findall(r"\d[\d,]*", message)] or [0]
             entry = kinds.setdefault(key, [0, -1.0, message, label, replicate])
             entry[0] += 1
             if nums[0] > entry[1]:
                 entry[1:] = [nums[0], message, label, replicate]
     out = []
-    for count, _, message, label, replicate in kinds.values():
+    for (_, category), (count, _, message, label, replicate) in kinds.items():
         run = f"policy {label}, replicate {replicate}"
         prefix = f"in {count} of {n_runs} runs (largest: {run}): " if n_runs > 1 else f"{run}: "
-        out.append(prefix + message)
+        out.append((prefix + message, category))
     return out
 
 
@@ -471,14 +471,17 @@ def _run_and_collect(plan: Plan, folder: Path, progress: bool) -> ComparisonResu
     metas = [_read_meta(f) for f in _result_files(folder)]
     messages = _summarise_warnings(
         [
-            ((m["run_spec"]["policy"], m["run_spec"]["replicate"]), m.get("warnings", []))
+            (
+                (m["run_spec"]["policy"], m["run_spec"]["replicate"]),
+                [(w, RuntimeWarning) for w in m.get("warnings", [])],
+            )
             for m in metas
             if m.get("run") in plan.study.tasks
         ],
         plan.n_runs,
     )
-    for message in messages:
-        warnings.warn(message, RuntimeWarning, stacklevel=4)
+    for message, category in messages:
+        warnings.warn(message, category, stacklevel=4)
     horizon = load_results(folder)
     by_year = load_results(folder, years=True)
     series = load_results(folder, timeseries=True)
@@ -493,7 +496,7 @@ def _run_and_collect(plan: Plan, folder: Path, progress: bool) -> ComparisonResu
         wall_s=wall,
         started=started,
         workers=plan.workers,
-        warnings=messages,
+        warnings=[m for m, _ in messages],
         executed=report.executed,
         resumed=report.already_done,
     )
