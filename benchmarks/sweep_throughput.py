@@ -52,7 +52,7 @@ def study(runs: int, population: int, years: float, warmup: int) -> dict:
 
 def measure(kind: str, workers: int, runs: int, args, root: Path) -> dict:
     from zonesim.executors import ExecutorSpec, open_executor
-    from zonesim.sweep import load_results, sweep
+    from zonesim.runs.pipeline import load_results, sweep
 
     out = root / f"{kind}-{workers}"
     spec = ExecutorSpec(kind, workers=workers if kind == "local" else None)
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     if 1 not in counts:
         counts.insert(0, 1)  # the reference of the efficiency
 
-    from zonesim.executors import warm_up
+    from zonesim.runs.simulate import warm_up
 
     warm_up()  # compile or load the kernels once, before any timing
     root = Path(tempfile.mkdtemp(prefix="zonesim-throughput-"))

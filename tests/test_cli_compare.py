@@ -145,15 +145,21 @@ def test_interrupt_while_saving_keeps_the_old_folder(zonesim_main, tmp_cwd, monk
     rc, _out, _err = zonesim_main("compare", *TINY, "--workers", "1")
     assert rc == 130
     assert [p.name for p in (tmp_cwd / "results").iterdir()] == ["default"]
-    assert [p.name for p in old.iterdir()] == ["runs.csv"]
+    # the old report as it was, and the runs of this comparison kept for a rerun
+    assert sorted(p.name for p in old.iterdir()) == ["runs.csv", "study"]
     assert (old / "runs.csv").read_text() == "the previous results\n"
+    assert len(list((old / "study" / "runs").glob("*.parquet"))) == 4
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="needs Linux /proc")
-def test_ctrl_c_during_the_runs_exits_130_and_writes_nothing(tmp_path):
+def test_ctrl_c_during_the_runs_keeps_what_is_done_and_a_rerun_resumes_running_nothing_twice(
+    tmp_path,
+):
+    from zonesim.runs.pipeline import read_attempts
+
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    argv = ["compare", "-n", "20000", "--replicates", "6", "--years", "2"]
-    argv += ["--policies", "status_quo,integrated", "--workers", "2"]
+    argv = ["compare", "-n", "20000", "--replicates", "4", "--years", "2", "--no-figures"]
+    argv += ["--policies", "status_quo,integrated", "--workers", "2", "--warmup-days", "30"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "zonesim", *argv],
         cwd=tmp_path,
@@ -164,12 +170,14 @@ def test_ctrl_c_during_the_runs_exits_130_and_writes_nothing(tmp_path):
         env=env,
         preexec_fn=sigint_as_in_a_terminal,
     )
-    # wait until the worker processes run (imported, validated, runs under way)
-    deadline = time.monotonic() + 120
-    while not children(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.1)
+    runs = tmp_path / "results" / "default" / "study" / "runs"
+    # wait until some runs are done (their files committed) and others are under way
+    deadline = time.monotonic() + 300
+    while proc.poll() is None and time.monotonic() < deadline:
+        if runs.is_dir() and len(list(runs.glob("*.parquet"))) >= 2:
+            break
+        time.sleep(0.05)
     assert proc.poll() is None, proc.communicate()
-    time.sleep(1.0)
     workers = children(proc.pid)
     assert workers
     proc.send_signal(signal.SIGINT)
@@ -177,11 +185,41 @@ def test_ctrl_c_during_the_runs_exits_130_and_writes_nothing(tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert out == ""
-    assert list(tmp_path.iterdir()) == []
+    # no report was written; the runs that completed are kept, whole
+    folder = tmp_path / "results" / "default"
+    assert [p.name for p in folder.iterdir()] == ["study"]
+    done_before = {p.stem for p in runs.glob("*.parquet")}
+    assert 2 <= len(done_before) < 8
     deadline = time.monotonic() + 10
     while not all(ended(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert all(ended(pid) for pid in workers)  # the workers were stopped too
+
+    # the same command again resumes: only the missing runs run
+    rerun = subprocess.run(
+        [sys.executable, "-m", "zonesim", *argv],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{8 - len(done_before)} runs in" in rerun.stderr
+    assert f"({len(done_before)} resumed from" in rerun.stderr
+    assert (folder / "comparison.csv").exists() and (folder / "study" / "runs").is_dir()
+    attempts = read_attempts(folder / "study")
+    assert len(attempts) == 8 and {p.stem for p in runs.glob("*.parquet")} == set(attempts)
+    for run, events in attempts.items():
+        kinds = [e["event"] for e in events]
+        assert kinds.count("commit") == 1, (run, kinds)  # completed exactly once
+        # nothing started after it completed: the committing execution is the last started
+        assert kinds[-1] == "commit" and kinds.index("commit") == len(kinds) - 1
+        if run in done_before:
+            assert kinds.count("start") == 1  # done before the kill: never run again
+    result = pd.read_csv(folder / "runs.csv")
+    assert len(result) == 8
 
 
 def test_unwritable_output_folder_is_an_input_error(zonesim_main, tmp_cwd):

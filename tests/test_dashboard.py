@@ -246,6 +246,27 @@ def test_pair_runs_both_policies_under_common_random_numbers(settings):
     assert row["difference"] == pytest.approx(row["alternative"] - row["baseline"])
 
 
+def test_both_sides_can_start_from_a_checkpoint(engine_warm, tmp_path):
+    from zonesim import ZoneModel
+
+    model = ZoneModel(population=POP, rng=4, agents=False, years=2)
+    model.run_for(60)
+    path = model.save(tmp_path / "warm.npz")
+    s = st.make_settings(st.load_base_config(None), checkpoint=path, seed=9, years=0.5)
+    assert (s.checkpoint, s.checkpoint_day, s.population) == (str(path), model.day, POP)
+    pair = st.Pair.build(s, st.preset_policy("status_quo"), st.preset_policy("integrated"))
+    pair.step(2)
+    base, alt = (pair.sides[k] for k in st.SIDES)
+    assert base.month == alt.month == 2
+    assert base.model.day == alt.model.day == model.day + 61  # two months after the checkpoint
+    assert _same(base.monthly) != _same(alt.monthly)
+    # the same people as the checkpoint's (entrants since then aside)
+    born = model.state.pat.birth_day[: model.state.zone["next_free"][0]]
+    assert base.model.state.pat.birth_day[: len(born)].tolist() == born.tolist()
+    with pytest.raises(ZonesimInputError, match="file not found"):
+        st.make_settings(st.load_base_config(None), checkpoint=tmp_path / "nope.npz")
+
+
 def test_figures_draw_content(settings):
     pair = st.Pair.build(settings, st.preset_policy("status_quo"), st.preset_policy("integrated"))
     empty = pair.view(0)

@@ -336,7 +336,8 @@ def test_default_experiment_is_the_main_job(repo_root):
     e = Experiment()
     assert e.policies == tuple(preset_names())
     assert e.baseline == "status_quo" and e.scenario == "baseline" and e.config is None
-    assert e.replicates >= 8
+    assert e.replicates >= 6 and e.years == 10.0  # ten years, from a shared warm-up
+    assert e.warmup_policy == "status_quo" and e.checkpoint is None and not e.psa.enabled
     from zonesim.calibration import WARMUP_DAYS
 
     assert e.warmup_days == WARMUP_DAYS

@@ -29,7 +29,7 @@ from zonesim.config import (
 from zonesim.errors import ZonesimInputError
 from zonesim.experiment import load_experiment
 from zonesim.geography import load_municipalities, zone_from_config
-from zonesim.sweep import load_study
+from zonesim.runs.pipeline import load_study
 
 REPO = Path(__file__).resolve().parents[1]
 LEAVES = [path for path, _, _ in iter_parameters()]
@@ -220,7 +220,7 @@ def test_fuzz_experiment_and_study_files(tmp_path_factory, lines, which):
     if which == "exp":
         check_loads(lambda _: loaded.resolve(), path)
     else:
-        from zonesim.sweep import resolve_study
+        from zonesim.runs.pipeline import resolve_study
 
         check_loads(lambda _: resolve_study(loaded), path)
 

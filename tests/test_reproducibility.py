@@ -5,7 +5,7 @@ results run sequentially in this process, in fresh processes with ``NUMBA_NUM_TH
 against the sequential sweep, bit for bit, and tests/test_sweep.py
 (``test_any_executor_gives_the_same_results``) a thread pool.
 
-Only the public API is used (:func:`zonesim.sweep.sweep`, :func:`zonesim.sweep.load_results`,
+Only the public API is used (:func:`zonesim.sweep`, :func:`zonesim.load_results`,
 :class:`zonesim.ZoneModel`, :class:`zonesim.Region`, :func:`zonesim.compare`), so the engine's
 internals may change (parallel zones, new kernels) without touching these tests: they say what
 must not change, the numbers.
@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from zonesim.sweep import load_results
+from zonesim.runs.pipeline import load_results
 
 STUDY = """
 name = "repro"
@@ -47,7 +47,7 @@ SCRIPT = r"""
 import json, sys
 import zonesim
 from zonesim.geography import synthetic_region, zones_from_column
-from zonesim.sweep import sweep
+from zonesim.runs.pipeline import sweep
 import dataclasses
 
 study, out = sys.argv[1], sys.argv[2]
@@ -108,7 +108,7 @@ def test_numba_thread_counts_give_identical_bits(tmp_path, study):
     assert one["alive"] == two["alive"]
 
     # ... and the same as this process's sequential sweep (whatever its thread count)
-    from zonesim.sweep import sweep
+    from zonesim.runs.pipeline import sweep
 
     sweep(study, out=tmp_path / "here", executor="sequential")
     here = load_results(tmp_path / "here")
@@ -117,7 +117,7 @@ def test_numba_thread_counts_give_identical_bits(tmp_path, study):
 
 def test_results_differ_when_the_seed_does(tmp_path, study):
     """The comparison above can fail: another seed gives other numbers."""
-    from zonesim.sweep import sweep
+    from zonesim.runs.pipeline import sweep
 
     other = tmp_path / "other.toml"
     other.write_text(STUDY.replace("seed = 17", "seed = 18"), encoding="utf-8")

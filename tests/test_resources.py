@@ -218,16 +218,24 @@ def test_ctrl_c_during_compare_leaves_an_existing_folder_as_it_was(tmp_path, wor
     assert rc == 130, err
     assert err.splitlines() == ["zonesim: interrupted"], err
     assert "Traceback" not in err and stdout == ""
-    assert tree(tmp_path) == before  # same files, same sizes, no temporaries
+    # same files, same sizes, no temporaries; only the run store for a rerun was added
+    assert without_run_store(tree(tmp_path)) == before
     assert (out / "comparison.csv").read_text(encoding="utf-8") == "an earlier result\n"
 
 
-def test_ctrl_c_during_compare_creates_no_folder(tmp_path):
+def without_run_store(files: dict[str, int]) -> dict[str, int]:
+    """A folder tree without compare's run store (``<out>/study/``, kept for a rerun: it holds
+    only completed runs, each written whole; a rerun removes what a killed worker left)."""
+    return {k: v for k, v in files.items() if "/study/" not in f"/{k}/"}
+
+
+def test_ctrl_c_during_compare_writes_no_report(tmp_path):
     before = tree(tmp_path)
     proc = _start(["compare", *LONG_COMPARE, "-w", "1", "--out", "new"], tmp_path)
     rc, _, err = _ctrl_c_after(proc, 6)
     assert rc == 130 and err.splitlines() == ["zonesim: interrupted"], err
-    assert tree(tmp_path) == before
+    assert without_run_store(tree(tmp_path)) == {**before, "new": -1}  # its run store only
+    assert [p.name for p in (tmp_path / "new").iterdir()] == ["study"]
 
 
 def test_ctrl_c_during_run(tmp_path):
@@ -263,7 +271,7 @@ def test_sigterm_to_the_group_during_compare_stops_every_worker(tmp_path):
     rc, stdout, err = _ctrl_c_after(proc, 0, signal.SIGTERM)
     assert rc == 143 and err.splitlines() == ["zonesim: terminated"], err
     assert stdout == ""
-    assert tree(tmp_path) == before
+    assert without_run_store(tree(tmp_path)) == before
     deadline = time.monotonic() + 10
     while not all(ended(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)

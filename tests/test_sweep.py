@@ -20,7 +20,7 @@ import pytest
 
 import zonesim
 from zonesim.errors import ZonesimInputError
-from zonesim.sweep import (
+from zonesim.runs.pipeline import (
     RESULTS_SCHEMA_VERSION,
     _StudyLock,
     analyse,
@@ -154,7 +154,7 @@ def test_bad_design_parameter_is_rejected_naming_file_and_key(tmp_path, extra, k
     ],
 )
 def test_bad_study_is_rejected_before_anything_runs(tmp_path, text, key, monkeypatch):
-    import zonesim.sweep as S
+    import zonesim.runs.pipeline as S
 
     ran = []
     monkeypatch.setattr(S, "_simulate", lambda task: ran.append(task))
@@ -248,7 +248,7 @@ def test_design_values_reach_the_resolved_configuration_and_policies(tmp_path):
 
 
 def test_common_random_numbers_and_run_names(tmp_path, tiny):
-    from zonesim.experiment import replicate_seed
+    from zonesim.runs.fields import replicate_seed
 
     plan = resolve_study(tiny)
     m = plan.manifest
@@ -281,7 +281,7 @@ def test_identical_points_share_one_run(tmp_path):
 
 
 def test_sequential_sweep_stores_one_file_per_run_with_provenance(tmp_path, tiny):
-    from zonesim.experiment import run_replicate
+    from zonesim.runs import run_replicate
 
     out = tmp_path / "out"
     seen = []
@@ -310,6 +310,7 @@ def test_sequential_sweep_stores_one_file_per_run_with_provenance(tmp_path, tiny
             "seconds",
             "total_seconds",
             "warnings",
+            "messages",
         }
         for s in seen
     )  # a summary, not the results
@@ -335,7 +336,8 @@ def test_sequential_sweep_stores_one_file_per_run_with_provenance(tmp_path, tiny
         "run",
     ]
     assert {"qalys_per_capita", "cost_per_capita_eur", "gp_contacts_per_capita"} <= set(df)
-    # the stored result is the standard run's
+    # the stored result is the standard run's: warm-up under status_quo, then branched in this
+    # process (the study branched from the warm-up's checkpoint file: the same numbers)
     row = df.iloc[5]
     task = resolve_study(tiny).tasks[row["run"]]
     card, ts = run_replicate(task.config, task.policy, task.seed, 0.05, 5)
@@ -366,7 +368,7 @@ def test_rerun_skips_done_runs_and_reruns_only_missing_ones(tmp_path, tiny):
 
 
 def test_a_failing_run_is_retried_recorded_and_does_not_stop_the_study(tmp_path, tiny, monkeypatch):
-    import zonesim.sweep as S
+    import zonesim.runs.pipeline as S
 
     plan = resolve_study(tiny)
     poison = sorted(plan.tasks)[3]
@@ -404,6 +406,13 @@ def test_any_executor_gives_the_same_results(tmp_path, tiny):
     a = load_results(tmp_path / "seq")
     b = load_results(tmp_path / "threads")
     pd.testing.assert_frame_equal(a, b)
+    # worker processes (the executor compare uses), and the per-year results too
+    report = sweep(tiny, out=tmp_path / "procs", executor="processes", workers=2)
+    assert report.complete and "worker process" in report.executor
+    pd.testing.assert_frame_equal(a, load_results(tmp_path / "procs"))
+    pd.testing.assert_frame_equal(
+        load_results(tmp_path / "seq", years=True), load_results(tmp_path / "procs", years=True)
+    )
 
 
 def test_a_second_driver_on_the_same_folder_is_refused(tmp_path, tiny):
@@ -533,7 +542,7 @@ def test_import_zonesim_does_not_import_dask_or_salib():
     import sys
 
     code = (
-        "import sys, zonesim, zonesim.sweep, zonesim.executors, zonesim.sensitivity; "
+        "import sys, zonesim, zonesim.runs.pipeline, zonesim.executors, zonesim.sensitivity; "
         "zonesim.load_results; "
         "print([m for m in ('dask', 'distributed', 'dask_jobqueue', 'SALib') if m in sys.modules])"
     )
@@ -547,11 +556,17 @@ def test_import_zonesim_does_not_import_dask_or_salib():
     assert out.strip() == "[]"
 
 
-def test_zonesim_sweep_is_callable_and_a_module():
+def test_zonesim_sweep_is_the_pipelines_function_and_nothing_imports_in_a_circle():
+    import ast
     import inspect
+    import pathlib
 
-    import zonesim.sweep as module
+    import zonesim.runs as runs
 
-    assert zonesim.sweep is module and callable(zonesim.sweep)
+    assert inspect.isfunction(zonesim.sweep) and zonesim.sweep is runs.sweep
     assert "executor" in inspect.signature(zonesim.sweep).parameters
-    assert zonesim.load_results is load_results
+    assert zonesim.load_results is load_results is runs.load_results
+    # the executors know nothing of what runs on them (no cycle executors <-> pipeline)
+    src = pathlib.Path(zonesim.executors.__file__).read_text()
+    imported = [n.module or "" for n in ast.walk(ast.parse(src)) if isinstance(n, ast.ImportFrom)]
+    assert not [m for m in imported if m.startswith(("runs", "experiment", "sweep"))]

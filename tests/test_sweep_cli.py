@@ -156,7 +156,7 @@ def test_dry_run_says_what_would_run(zonesim_main, study, tmp_cwd):
 
 
 def test_failed_runs_exit_1_and_are_listed(zonesim_main, study, tmp_cwd, monkeypatch):
-    import zonesim.sweep as S
+    import zonesim.runs.pipeline as S
 
     real = S._simulate
 

@@ -29,7 +29,7 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from zonesim.sweep import load_results, read_attempts, resolve_study, sweep
+from zonesim.runs.pipeline import load_results, read_attempts, resolve_study, sweep
 
 pytestmark = [
     pytest.mark.slow,

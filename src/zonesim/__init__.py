@@ -33,8 +33,8 @@ _EXPORTS = {
     "compare": "experiment",
     "Experiment": "experiment",
     "ComparisonResult": "experiment",
-    "sweep": "sweep",
-    "load_results": "sweep",
+    "sweep": "runs.pipeline",
+    "load_results": "runs.pipeline",
     "evaluate": "interop",
     "parameters": "interop",
 }
@@ -69,17 +69,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .experiment import ComparisonResult, Experiment, compare
     from .interop import evaluate, parameters
     from .model import Region, ZoneModel
-    from .sweep import load_results, sweep
+    from .runs.pipeline import load_results, sweep
 
 
 def __getattr__(name: str):
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'zonesim' has no attribute {name!r}")
-    mod = importlib.import_module(f".{module}", __name__)
-    # A name that is also its module's name (zonesim.sweep) stays the module: the import system
-    # binds the submodule there anyway, and that module is callable (it runs its function).
-    value = mod if name == module else getattr(mod, name)
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value  # cache: later lookups skip __getattr__
     return value
 

@@ -76,11 +76,14 @@ def P(
     source: str = ASSUMPTION,
     choices: tuple[str, ...] | None = None,
     length: int | None = None,
+    psa: tuple[float, float] | None = None,
 ) -> Any:
     """Declare a parameter: default, unit, documentation, bounds and source.
 
     ``source`` is a short citation of MODEL.md section 6, or ``"assumption"`` where no published
-    figure exists (then calibration and sensitivity analysis should reach it).
+    figure exists (then calibration and sensitivity analysis should reach it). ``psa``: the
+    plausible range ``(low, high)`` that probabilistic sensitivity analysis draws an assumption
+    from (:mod:`zonesim.runs.psa`; without it: the default +/- 20%).
     """
     meta = {
         "unit": unit,
@@ -90,6 +93,7 @@ def P(
         "source": source,
         "choices": choices,
         "length": length,
+        "psa": psa,
     }
     if isinstance(default, (list, tuple)):
         default = tuple(default)

@@ -1,15 +1,24 @@
 """Experiments: one scenario x several policies x N replicates under common random numbers.
 
 An :class:`Experiment` says what to compare (scenario, zone configuration, policies, the baseline
-policy, replicates, horizon, warm-up, seed); :func:`compare` runs every (policy, replicate) pair
-and returns a :class:`ComparisonResult`: the mean of every scorecard metric per policy, and the
-paired difference of every policy against the baseline with a 95% interval.
+policy, replicates, horizon, warm-up, seed, parameter uncertainty); :func:`compare` runs it as a
+one-point study of the run pipeline (:mod:`zonesim.runs`) and returns a
+:class:`ComparisonResult`: per measured year and over the whole horizon, the mean of every
+scorecard metric per policy and the paired difference of every policy against the baseline with a
+95% interval, and a ranking summary per aim.
+
+Shared warm-up: each replicate warms up once, under the warm-up policy (``status_quo``), and every
+policy is branched from that same state (:meth:`zonesim.ZoneModel.branch`), so the policies
+differ from the day they start, not from a different history. Or every replicate starts from a
+saved model (``checkpoint``).
 
 Common random numbers: replicate ``r`` runs with the same seed (:func:`replicate_seed`) under every
 policy. The engine's draws are counter-based hashes of (seed, entity, day, purpose), so the same
 patient meets the same exogenous events under every policy, and the difference between two paired
 runs is mostly the policy's effect, not noise. The achieved correlation between paired runs is
-reported per metric (``corr``).
+reported per metric (``corr``). With ``psa``, replicate ``r`` also draws the uncertain parameters
+once (:mod:`zonesim.runs.psa`), the same draw for every policy: the intervals then include
+parameter uncertainty (the table says which kind it shows).
 
 Statistics, per metric and non-baseline policy, over the replicates where both runs have a finite
 value: ``diff`` = mean of (policy - baseline); the 95% interval is the paired t interval
@@ -19,9 +28,8 @@ The interval itself is per comparison (not adjusted). A metric whose paired diff
 equal (e.g. bit-identical under a policy that cannot touch it) gets a zero-width interval and
 p = 1 (difference 0) or p = NaN (zero variance: no test, never starred).
 
-Runs go through :class:`concurrent.futures.ProcessPoolExecutor` (sequential with one worker);
-:func:`run_replicate` is the unit of work, a pure, picklable module-level function that the sweep
-engine reuses.
+Runs are stored one Parquet file each (``store=``; the CLI keeps them in ``<out>/study/``), so a
+comparison that is stopped resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -36,7 +44,6 @@ import shutil
 import sys
 import tempfile
 import time
-import tomllib
 import warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -44,14 +51,23 @@ from typing import Any
 
 import numpy as np
 
-from . import validation as V
-from .calibration import WARMUP_DAYS
-from .config import ZONE_POPULATION_MAX
-from .core.state import DAYS_PER_YEAR
+from .config import WARMUP_DAYS
 from .errors import ZonesimInputError
+from .runs.fields import (
+    DAYS_PER_YEAR,
+    _git_info,
+    _relative_to,
+    _validate_field,
+    replicate_seed,
+    toml_dumps,
+)
+from .runs.psa import PSA, parse_psa
+from .runs.simulate import run_replicate
 
 __all__ = [
     "DEFAULT_REPLICATES",
+    "DEFAULT_YEARS",
+    "RANKING_METRICS",
     "ComparisonResult",
     "Experiment",
     "Plan",
@@ -66,34 +82,25 @@ __all__ = [
     "toml_dumps",
 ]
 
+# The main job (``zonesim compare`` without arguments): ten measured years from a shared warm-up,
+# with the replicates that fit in 5 minutes on a 2-core machine (measured; experiments/README.md).
+DEFAULT_REPLICATES = 6
+DEFAULT_YEARS = 10.0
 
-# The main job (``zonesim compare`` without arguments): the replicates that give intervals worth
-# reading within 2 minutes on a 2-core machine (measured; see experiments/README.md).
-DEFAULT_REPLICATES = 8
-
-SEED_LIMIT = 2**63
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# The metric that ranks the policies within each aim (ranking summary), and which way is better.
+RANKING_METRICS: dict[str, tuple[str, str]] = {
+    "population_health": ("qalys_per_capita", "higher"),
+    "experience": ("unmet_need_days_per_1000", "lower"),
+    "cost": ("cost_per_capita_eur", "lower"),
+    "workforce": ("strained_share", "lower"),
+    "equity": ("unmet_need_days_gap_literacy", "closer to 0"),
+}
 
 
 def _default_policies() -> tuple[str, ...]:
     from .policies import preset_names
 
     return tuple(preset_names())
-
-
-# ---------------------------------------------------------------------------------------------
-# Seeds
-# ---------------------------------------------------------------------------------------------
-
-
-def replicate_seed(seed: int, replicate: int) -> int:
-    """The run seed of replicate ``replicate`` of an experiment seeded ``seed``.
-
-    The same for every policy (common random numbers); independent streams for different
-    replicates (:class:`numpy.random.SeedSequence` of ``[seed, replicate]``), in ``[0, 2**63)``.
-    """
-    state = np.random.SeedSequence([int(seed), int(replicate)]).generate_state(1, dtype=np.uint64)
-    return int(state[0] >> np.uint64(1))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,13 +121,21 @@ class Experiment:
     policies: preset names or policy TOML files (default: every built-in preset).
     baseline: the policy the others are compared with; must be among ``policies``.
     replicates: runs per policy; replicate r uses the same seed under every policy.
-    years: measured horizon in years (after the warm-up).
-    warmup_days: days simulated before measurement starts (queues, episodes, strain settle).
+    years: measured horizon in years (after the warm-up); results are kept per year.
+    warmup_days: days simulated before measurement starts (queues, episodes, strain settle),
+        once per replicate, under ``warmup_policy``; every policy branches from that state.
+    warmup_policy: the policy of the shared warm-up (default ``status_quo``).
+    checkpoint: a saved model (:meth:`zonesim.ZoneModel.save`) every replicate starts from
+        instead of a warm-up (the zone and scenario are the checkpoint's).
     seed: the experiment seed; replicate seeds derive from it (:func:`replicate_seed`).
     population: inhabitants (overrides ``zone.population``; None: the configuration's).
     overrides: ``key.path=value`` strings; ``policy.<lever>=value`` sets a lever of every policy,
         the others configuration values.
+    psa: parameter uncertainty (:class:`zonesim.runs.psa.PSA`; in a file ``psa = true`` or a
+        ``[psa]`` table): each replicate draws the uncertain parameters once, for every policy.
     workers: processes to run in parallel (None: all cores, at most one per run).
+    executor: where the runs execute (:mod:`zonesim.executors`: ``processes``, ``sequential``,
+        ``local``, ``slurm``, an address or a profile; None: worker processes on this machine).
 
     Paths in a TOML file are relative to that file (:func:`load_experiment` resolves them).
     """
@@ -131,12 +146,16 @@ class Experiment:
     policies: tuple[str, ...] = field(default_factory=_default_policies)
     baseline: str = "status_quo"
     replicates: int = DEFAULT_REPLICATES
-    years: float = 1.0
+    years: float = DEFAULT_YEARS
     warmup_days: int = WARMUP_DAYS
+    warmup_policy: str = "status_quo"
+    checkpoint: str | None = None
     seed: int = 2020
     population: int | None = None
     overrides: tuple[str, ...] = ()
+    psa: PSA = field(default_factory=PSA)
     workers: int | None = None
+    executor: str | None = None
     source: str = field(default="<defaults>", compare=False, metadata={"internal": True})
 
     def to_dict(self) -> dict[str, Any]:
@@ -147,6 +166,10 @@ class Experiment:
                 continue
             v = getattr(self, f.name)
             if v is None:
+                continue
+            if isinstance(v, PSA):
+                if v.enabled:
+                    out[f.name] = v.to_dict()
                 continue
             out[f.name] = list(v) if isinstance(v, tuple) else v
         return out
@@ -159,112 +182,37 @@ class Experiment:
         """The run seed of each replicate (the same under every policy)."""
         return [replicate_seed(self.seed, r) for r in range(self.replicates)]
 
+    def to_study(self):
+        """This experiment as a one-point study of the run pipeline (:mod:`zonesim.runs`)."""
+        from .runs.study import Study
+
+        return Study(
+            name=self.name,
+            scenario=self.scenario,
+            config=self.config,
+            policies=self.policies,
+            replicates=self.replicates,
+            years=self.years,
+            warmup_days=self.warmup_days,
+            seed=self.seed,
+            population=self.population,
+            overrides=self.overrides,
+            warmup_policy=self.warmup_policy,
+            checkpoint=self.checkpoint,
+            psa=self.psa,
+            retries=0,
+            timeseries=True,
+            source=self.source,
+        )
+
     def resolve(self) -> Plan:
-        """Load and check everything a run needs (configuration, policies, budgets) up front.
+        """Load and check everything a run needs (configuration, policies, budgets, parameter
+        draws, warm-ups) up front.
 
         Raises :class:`~zonesim.errors.ZonesimInputError` for any bad input, before anything
         is simulated or written.
         """
         return _resolve(self)
-
-
-def _check_type(value: Any, kind: str, where: dict) -> Any:
-    """``kind``: str, int, float, bool; raises naming the source, key and value."""
-    if kind == "str":
-        return V.check_str(value, **V.at(where))
-    if kind == "int":
-        return V.check_int(value, integral_float=True, **V.at(where))
-    if kind == "float":
-        return V.check_number(value, **V.at(where))
-    raise TypeError(kind)  # pragma: no cover - a bug here, not input
-
-
-def _str_list(value: Any, where: dict) -> tuple[str, ...]:
-    if isinstance(value, str):  # the CLI's "a,b,c"
-        value = [v.strip() for v in value.split(",")]
-    if isinstance(value, np.ndarray):
-        value = V.plain(value)
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise ZonesimInputError("expected a list of strings", **where)
-    return tuple(value)
-
-
-def _validate_field(name: str, value: Any, where: dict) -> Any:
-    """Check one experiment field; return the normalised value."""
-    if name == "name":
-        value = _check_type(value, "str", where)
-        if not _NAME_RE.match(value) or value in (".", ".."):
-            raise ZonesimInputError(
-                "expected a name of letters, digits, '-', '_' or '.' (it names the output folder)",
-                **where,
-            )
-        return value
-    if name in ("scenario", "baseline"):
-        value = _check_type(value, "str", where)
-        if not value.strip():
-            raise ZonesimInputError("expected a non-empty string", **where)
-        return value
-    if name == "config":
-        if value is None:
-            return None
-        value = _check_type(value, "str", where)
-        return value or None
-    if name == "policies":
-        value = _str_list(value, where)
-        if not value or any(not v for v in value):
-            raise ZonesimInputError("expected a non-empty list of policy names or files", **where)
-        if len(set(value)) != len(value):
-            raise ZonesimInputError("expected each policy once", **where)
-        return value
-    if name == "replicates":
-        value = _check_type(value, "int", where)
-        if not 2 <= value <= 100_000:
-            raise ZonesimInputError(
-                "expected an integer from 2 to 100000 (a paired interval needs two replicates)",
-                **where,
-            )
-        return value
-    if name == "years":
-        value = _check_type(value, "float", where)
-        if not 1 / DAYS_PER_YEAR <= value <= 100:
-            raise ZonesimInputError("expected a number of years from 1/365 (a day) to 100", **where)
-        return value
-    if name == "warmup_days":
-        value = _check_type(value, "int", where)
-        if not 0 <= value <= 36_500:
-            raise ZonesimInputError("expected a number of days from 0 to 36500", **where)
-        return value
-    if name == "seed":
-        value = _check_type(value, "int", where)
-        if not 0 <= value < SEED_LIMIT:
-            raise ZonesimInputError("expected an integer seed in [0, 2**63)", **where)
-        return value
-    if name == "population":
-        if value is None:
-            return None
-        value = _check_type(value, "int", where)
-        if not 1 <= value <= ZONE_POPULATION_MAX:  # the configuration's own limit
-            raise ZonesimInputError(
-                f"expected inhabitants from 1 to {ZONE_POPULATION_MAX}", **where
-            )
-        return value
-    if name == "overrides":
-        from .config import parse_override
-
-        if isinstance(value, str):
-            value = [value]
-        value = _str_list(value, where)
-        for text in value:
-            parse_override(text)  # raises on a malformed key=value
-        return value
-    if name == "workers":
-        if value is None:
-            return None
-        value = _check_type(value, "int", where)
-        if value < 1:
-            raise ZonesimInputError("expected at least 1 worker", **where)
-        return value
-    raise AssertionError(name)  # pragma: no cover
 
 
 _PUBLIC_FIELDS = tuple(f.name for f in fields(Experiment) if not f.metadata.get("internal"))
@@ -294,11 +242,19 @@ def _from_mapping(
                 value=value,
                 show_value=False,
             )
-        changes[key] = _validate_field(key, value, {"source": source, "field": key, "value": value})
+        where = {"source": source, "field": key, "value": value}
+        if key == "psa":
+            changes[key] = parse_psa(value, source)
+        elif key == "executor":
+            changes[key] = _check_executor(value, where)
+        else:
+            changes[key] = _validate_field(key, value, where)
     if base_dir is not None:
-        for key in ("config", "scenario", "baseline"):
+        for key in ("config", "scenario", "baseline", "warmup_policy", "checkpoint"):
             if changes.get(key):
-                changes[key] = _relative_to(changes[key], base_dir, key != "config")
+                changes[key] = _relative_to(
+                    changes[key], base_dir, key not in ("config", "checkpoint")
+                )
         if "policies" in changes:
             changes["policies"] = tuple(
                 _relative_to(p, base_dir, True) for p in changes["policies"]
@@ -310,13 +266,15 @@ def _from_mapping(
     return exp
 
 
-def _relative_to(value: str, base_dir: Path, may_be_name: bool) -> str:
-    """A path in a file is relative to that file; a bare name (a built-in) stays a name."""
-    p = Path(value)
-    looks_like_path = p.suffix == ".toml" or "/" in value or os.sep in value
-    if may_be_name and not looks_like_path:
-        return value
-    return str(p if p.is_absolute() else base_dir / p)
+def _check_executor(value: Any, where: dict) -> str | None:
+    from .executors import check_choice
+
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ZonesimInputError("expected an executor name", **where)
+    check_choice(value, where["source"], where["field"])
+    return value
 
 
 def _check_cross(exp: Experiment, source: str) -> None:
@@ -330,9 +288,8 @@ def _check_cross(exp: Experiment, source: str) -> None:
 
 
 def load_experiment(path: str | Path) -> Experiment:
-    """Read an experiment TOML (top-level keys as in :class:`Experiment`; see
-    ``experiments/default.toml``). Unknown keys and bad values raise
-    :class:`~zonesim.errors.ZonesimInputError` naming the file, the key and the value."""
+    """Read and check an experiment TOML (see ``experiments/default.toml``). Any unknown key or
+    bad value raises :class:`~zonesim.errors.ZonesimInputError` naming the file and the key."""
     from .config import _read_toml
 
     path = Path(path)
@@ -347,13 +304,15 @@ def load_experiment(path: str | Path) -> Experiment:
 
 @dataclass(frozen=True)
 class Plan:
-    """A resolved experiment: the configuration and the policies the runs use."""
+    """A resolved experiment: the configuration and the policies the runs use, and the study
+    the run pipeline executes (``study``: a :class:`zonesim.runs.pipeline.StudyPlan`)."""
 
     experiment: Experiment
     config: Any  # zonesim.config.Config
     policies: dict[str, Any]  # label -> zonesim.config.PolicyConfig
     seeds: tuple[int, ...]
     workers: int
+    study: Any = None
 
     @property
     def labels(self) -> list[str]:
@@ -371,74 +330,31 @@ class Plan:
 
 def available_cores() -> int:
     """Cores this process may use (its CPU affinity where the platform tells)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+    from .executors import available_cores as cores
 
-
-@contextlib.contextmanager
-def _named_by(exp: Experiment, key: str):
-    """An unknown name (a scenario, a policy) read from an experiment file names that file and
-    its key, not ``<argument>``."""
-    try:
-        yield
-    except ZonesimInputError as exc:
-        if exc.source != "<argument>" or str(exp.source).startswith("<"):
-            raise
-        raise ZonesimInputError(
-            exc.expected, source=exp.source, field=key, value=exc.value
-        ) from None
+    return cores()
 
 
 def _resolve(exp: Experiment) -> Plan:
-    from .config import PolicyConfig, apply_overrides, load_config, load_policy, parse_override
-    from .geography import settle_zone_population
-    from .policies import apply_budget, preset_names
+    from .policies import preset_names
+    from .runs.pipeline import resolve_study
 
-    config_ov: list[str] = []
-    policy_ov: list[str] = []
-    for text in exp.overrides:
-        key, _ = parse_override(text)
-        (policy_ov if key.startswith("policy.") else config_ov).append(text)
-    with _named_by(exp, "scenario"):
-        config = load_config(exp.config, config_ov, scenario=exp.scenario)
-    if exp.population is not None:
-        try:
-            config = apply_overrides(config, {"zone.population": exp.population})
-        except ZonesimInputError as exc:  # name the experiment's key, not an override
-            raise ZonesimInputError(
-                exc.expected, source=exp.source, field="population", value=exp.population
-            ) from None
-    with _named_by(exp, "config"):  # a CSV zone: its true population (header, budgets, files)
-        config = settle_zone_population(config, requested=exp.population)
+    sp = resolve_study(exp.to_study())
     presets = set(preset_names())
-    policies: dict[str, PolicyConfig] = {}
-    baseline_label = None
-    for entry in exp.policies:
-        with _named_by(exp, "policies"):
-            pol = load_policy(entry, policy_ov)
-        label = entry if entry in presets else pol.name
-        if label in policies:
-            raise ZonesimInputError(
-                f"expected policies with different names ('{label}' appears twice)",
-                source=exp.source,
-                field="policies",
-                value=list(exp.policies),
-            )
-        pol = apply_budget(pol, config, config.zone.population)
-        policies[label] = pol
-        if entry == exp.baseline:
-            baseline_label = label
-    assert baseline_label is not None  # _check_cross
+    labels = list(sp.resolved)
+    baseline_label = next(
+        label
+        for entry, label in zip(exp.policies, labels, strict=True)
+        if entry == exp.baseline or (entry not in presets and label == exp.baseline)
+    )
     # baseline first (labelled by preset name or the name in its file), then the others
-    ordered = {baseline_label: policies[baseline_label]}
-    ordered.update((k, v) for k, v in policies.items() if k != baseline_label)
-    seeds = tuple(exp.seeds())
+    ordered = {baseline_label: sp.resolved[baseline_label]}
+    ordered.update((k, v) for k, v in sp.resolved.items() if k != baseline_label)
+    seeds = tuple(sp.seeds)
     n_runs = len(ordered) * len(seeds)
     workers = min(exp.workers or available_cores(), n_runs)
-    workers = _workers_that_fit(exp, config, max(1, workers))
-    return Plan(exp, config, ordered, seeds, max(1, workers))
+    workers = _workers_that_fit(exp, sp.base_config, max(1, workers))
+    return Plan(exp, sp.base_config, ordered, seeds, max(1, workers), sp)
 
 
 def _workers_that_fit(exp: Experiment, config: Any, workers: int) -> int:
@@ -462,77 +378,8 @@ def _workers_that_fit(exp: Experiment, config: Any, workers: int) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# One run
+# Running: a one-point study of the run pipeline
 # ---------------------------------------------------------------------------------------------
-
-
-def run_replicate(
-    config: Any,
-    policy: Any,
-    seed: int,
-    years: float = 1.0,
-    warmup_days: int = WARMUP_DAYS,
-    population: int | None = None,
-) -> tuple[dict[str, float], Any]:
-    """Simulate one zone under one policy: warm up, then measure.
-
-    ``config``: a :class:`~zonesim.config.Config` (scenario applied), a TOML path or None;
-    ``policy``: a :class:`~zonesim.config.PolicyConfig` or a preset name; ``seed``: the run seed;
-    ``years``: measured years after ``warmup_days`` days of warm-up; ``population`` overrides
-    ``zone.population``.
-
-    Returns ``(scorecard, timeseries)``: the flat scorecard (``{metric: value}``, see
-    :func:`zonesim.metrics.flatten`) of the measured window, and its monthly time series (a
-    DataFrame, one row per month of the measured window: ``day``, ``month`` and the flow metrics,
-    see :func:`zonesim.metrics.timeseries`). A pure function of its arguments (the same arguments
-    give the same numbers in any process), picklable, for process pools.
-    """
-    from .metrics import flatten
-    from .model import ZoneModel, month_end_day
-
-    total_days = round(years * DAYS_PER_YEAR)
-    if total_days < 1:
-        raise ZonesimInputError(
-            "expected at least one simulated day", source="<argument>", field="years", value=years
-        )
-    model = ZoneModel(
-        config,
-        policy=policy,
-        population=population,
-        rng=seed,
-        years=years,
-        warmup_days=warmup_days,  # the model warms up; its time 0 is the end of the warm-up
-        agents=False,  # the scorecard reads the arrays; no Mesa agents needed
-    )
-    # Month ends of the measured window, the last one at the horizon even mid-month.
-    ends = []
-    m = 1
-    while month_end_day(m) < total_days:
-        ends.append(month_end_day(m))
-        m += 1
-    ends.append(total_days)
-    snaps = []
-    for end in ends:
-        model.run_until(float(end))
-        snaps.append((int(model.state.day[0]), model.state.acc.copy()))
-    card = flatten(model.scorecard())
-    model.snapshots = snaps
-    ts = model.timeseries()
-    return card, ts
-
-
-def _run_task(task: tuple) -> tuple:
-    """Worker side of :func:`compare`: one run, its warnings recorded (not printed) under the
-    filters the worker has (inherited from the caller where processes fork)."""
-    key, config, policy, seed, years, warmup_days = task
-    with warnings.catch_warnings(record=True) as caught:
-        card, ts = run_replicate(config, policy, seed, years, warmup_days)
-    seen = []
-    for w in caught:
-        item = (str(w.message), w.category)
-        if item not in seen:
-            seen.append(item)
-    return key, card, ts, seen
 
 
 def _summarise_warnings(per_run: list[tuple], n_runs: int) -> list[tuple[str, type]]:
@@ -541,7 +388,7 @@ def _summarise_warnings(per_run: list[tuple], n_runs: int) -> list[tuple[str, ty
     many runs it came up. ``per_run``: ``((policy, replicate), [(message, category), ...])``."""
     kinds: dict[tuple[str, type], list] = {}
     for (label, replicate), ws in per_run:
-        for message, category in ws:
+        for message, category in dict.fromkeys(ws):
             key = (re.sub(r"\d[\d,.]*", "#", message), category)
             nums = [float(x.replace(",", "")) for x in re.findall(r"\d[\d,]*", message)] or [0]
             entry = kinds.setdefault(key, [0, -1.0, message, label, replicate])
@@ -556,119 +403,22 @@ def _summarise_warnings(per_run: list[tuple], n_runs: int) -> list[tuple[str, ty
     return out
 
 
-def _worker_init() -> None:
-    """Workers ignore Ctrl-C and SIGTERM (both sent to the whole process group by a terminal,
-    ``kill -- -PGID`` or SLURM): the parent handles them and stops the workers itself."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
-
-def _execute(tasks: list[tuple], workers: int, progress: bool) -> list[tuple]:
-    """Run ``tasks`` through :func:`_run_task`, in processes when ``workers > 1``."""
-    from tqdm import tqdm
-
-    results: list[tuple] = []
-    if workers <= 1:
-        with tqdm(
-            total=len(tasks),
-            unit="run",
-            desc="runs",
-            file=sys.stderr,
-            disable=not progress,
-            leave=False,
-        ) as bar:
-            for task in tasks:
-                results.append(_run_task(task))
-                bar.update(1)
-        return results
-
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    method = _start_method()
-    ctx = multiprocessing.get_context(method)
-    if method == "forkserver":  # the server imports the engine once; workers fork from it
-        ctx.set_forkserver_preload(["zonesim.experiment", "zonesim.model", "zonesim.core.day"])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init)
-    try:
-        with warnings.catch_warnings():
-            # Python 3.12 warns when forking a process that has threads (BLAS workers after a
-            # matrix product, a notebook kernel's); the children only run zonesim's kernels.
-            warnings.filterwarnings(
-                "ignore",
-                message=r".*use of fork\(\) may lead to deadlocks",
-                category=DeprecationWarning,
-            )
-            # all processes start here, before the pool's own threads and the progress bar's
-            pending = {pool.submit(_run_task, t) for t in tasks}
-        with tqdm(
-            total=len(tasks),
-            unit="run",
-            desc="runs",
-            file=sys.stderr,
-            disable=not progress,
-            leave=False,
-        ) as bar:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    results.append(fut.result())
-                    bar.update(1)
-    except BaseException:
-        _stop_pool(pool)
-        raise
-    pool.shutdown(wait=True)
-    return results
-
-
-def _start_method() -> str:
-    """How worker processes start: ``ZONESIM_MP_START`` (fork, forkserver, spawn), else fork
-    where the platform has it (Linux), spawn elsewhere.
-
-    fork is the fastest (measured: forkserver about 0.3 s, spawn about 2 s slower per experiment
-    on 2 cores) and, unlike forkserver and spawn, does not re-import the caller's ``__main__``,
-    so a plain script calling :func:`compare` without an ``if __name__ == "__main__":`` guard
-    works. The workers only run zonesim's single-threaded kernels; where the platform has no
-    fork (macOS, Windows use spawn), scripts need that guard, as with any process pool.
-    """
-    import multiprocessing
-
-    wanted = os.environ.get("ZONESIM_MP_START")
-    methods = multiprocessing.get_all_start_methods()
-    if wanted:
-        if wanted not in methods:
-            raise ZonesimInputError(
-                f"expected one of {', '.join(methods)}",
-                source="<environment>",
-                field="ZONESIM_MP_START",
-                value=wanted,
-            )
-        return wanted
-    return "fork" if "fork" in methods else "spawn"
-
-
-def _stop_pool(pool) -> None:
-    """Cancel what has not started and end the worker processes now (Ctrl-C, an error)."""
-    procs = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for p in procs:
-        if p.is_alive():
-            p.kill()  # SIGKILL: the workers ignore SIGTERM (see _worker_init); they hold nothing
-    for p in procs:
-        p.join(timeout=5)
-
-
 def compare(
-    experiment: Experiment | str | Path | None = None, *, progress: bool = False, **changes: Any
+    experiment: Experiment | str | Path | None = None,
+    *,
+    progress: bool = False,
+    store: str | Path | None = None,
+    **changes: Any,
 ) -> ComparisonResult:
-    """Run an experiment: every policy x every replicate, under common random numbers.
+    """Run an experiment: every policy x every replicate, under common random numbers, every
+    policy of a replicate branched from the replicate's shared warm-up.
 
     ``experiment``: an :class:`Experiment`, an experiment TOML path, or None for the main job
     (the built-in defaults). ``changes`` replace its fields (``replicates=4``,
-    ``population=20_000``, ``policies=["status_quo", "integrated"]``...), validated like a file.
-    ``progress`` shows a progress bar (runs done / total) on stderr.
+    ``population=20_000``, ``policies=["status_quo", "integrated"]``, ``years=2``...),
+    validated like a file. ``progress`` shows a progress bar (runs done / total) on stderr.
+    ``store``: a folder that keeps every run's result (a rerun with the same folder resumes,
+    running only what is missing); None: a temporary folder, removed afterwards.
 
     Everything is loaded and checked before the first run: a bad input raises
     :class:`~zonesim.errors.ZonesimInputError` and nothing is simulated.
@@ -689,54 +439,92 @@ def compare(
     if changes:
         exp = exp.replace(**changes)
     plan = exp.resolve()
-    return run_plan(plan, progress=progress)
+    return run_plan(plan, progress=progress, store=store)
 
 
-def run_plan(plan: Plan, *, progress: bool = False) -> ComparisonResult:
-    """Run a resolved :class:`Plan` (see :func:`compare`)."""
-    import pandas as pd
+def run_plan(
+    plan: Plan, *, progress: bool = False, store: str | Path | None = None
+) -> ComparisonResult:
+    """Run a resolved :class:`Plan` through the run pipeline (see :func:`compare`)."""
+    if store is None:
+        with tempfile.TemporaryDirectory(prefix="zonesim-compare-") as tmp:
+            return _run_and_collect(plan, Path(tmp), progress)
+    return _run_and_collect(plan, Path(store), progress)
+
+
+def _run_and_collect(plan: Plan, folder: Path, progress: bool) -> ComparisonResult:
+    from .executors import resolve_executor
+    from .runs.pipeline import _read_meta, _result_files, load_results, run_study
 
     exp = plan.experiment
-    labels = plan.labels
-    tasks = []
-    for r, seed in enumerate(plan.seeds):
-        for label in labels:
-            tasks.append(
-                ((label, r), plan.config, plan.policies[label], seed, exp.years, exp.warmup_days)
-            )
+    choice = exp.executor or ("processes" if plan.workers > 1 else "sequential")
+    spec = resolve_executor(choice, workers=plan.workers if choice == "processes" else None)
     started = time.time()
     t0 = time.perf_counter()
-    results = _execute(tasks, plan.workers, progress)
+    report = run_study(plan.study, folder, executor=spec, progress=progress, command="compare")
     wall = time.perf_counter() - t0
-
-    by_key = {key: (card, ts) for key, card, ts, _ in results}
-    messages = _summarise_warnings([(key, ws) for key, *_, ws in results], len(tasks))
+    if report.failed:
+        run, error = next(iter(report.failures.items()))
+        raise RuntimeError(
+            f"{report.failed} of {report.total} runs failed (first: {error}); their errors are "
+            f"in {folder / 'failed'}; rerunning retries them"
+        )
+    metas = [_read_meta(f) for f in _result_files(folder)]
+    messages = _summarise_warnings(
+        [
+            (
+                (m["run_spec"]["policy"], m["run_spec"]["replicate"]),
+                [(w, RuntimeWarning) for w in m.get("warnings", [])],
+            )
+            for m in metas
+            if m.get("run") in plan.study.tasks
+        ],
+        plan.n_runs,
+    )
     for message, category in messages:
-        warnings.warn(message, category, stacklevel=3)
-
-    rows, frames = [], []
-    for label in labels:
-        for r, seed in enumerate(plan.seeds):
-            card, ts = by_key[(label, r)]
-            rows.append({"policy": label, "replicate": r, "seed": seed, **card})
-            ts = ts.copy()
-            ts.insert(0, "policy", label)
-            ts.insert(1, "replicate", r)
-            ts.insert(2, "seed", seed)
-            frames.append(ts)
-    runs = pd.DataFrame(rows)
-    series = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        warnings.warn(message, category, stacklevel=4)
+    horizon = load_results(folder)
+    by_year = load_results(folder, years=True)
+    series = load_results(folder, timeseries=True)
     return ComparisonResult(
         experiment=exp,
         config=plan.config,
         policies=dict(plan.policies),
-        runs=runs,
-        timeseries=series,
+        runs=_tidy(horizon, plan.labels),
+        timeseries=_tidy(series, plan.labels, ["month"]),
+        years=_tidy(by_year, plan.labels, ["year"]),
+        draws=_draws(horizon),
         wall_s=wall,
         started=started,
         workers=plan.workers,
         warnings=[m for m, _ in messages],
+        executed=report.executed,
+        resumed=report.already_done,
     )
+
+
+def _tidy(df, labels: list[str], order: list[str] | None = None):
+    """Pipeline results as the comparison's tables: policy, replicate, seed (, year or
+    month), the metrics; policies in ``labels`` order (baseline first)."""
+    import pandas as pd
+
+    drop = [c for c in df.columns if c in ("point", "run") or c.startswith("psa.")]
+    drop += [c for c in df.columns if c == "day" and order == ["year"]]
+    out = df.drop(columns=drop)
+    out["policy"] = pd.Categorical(out["policy"], categories=labels, ordered=True)
+    out = out.sort_values(["policy", "replicate", *(order or [])], kind="stable")
+    out["policy"] = out["policy"].astype(str)
+    return out.reset_index(drop=True)
+
+
+def _draws(df):
+    """The parameter draws per replicate (``replicate`` and one column per drawn parameter)."""
+    cols = [c for c in df.columns if c.startswith("psa.")]
+    if not cols:
+        return None
+    out = df[["replicate", *cols]].drop_duplicates("replicate").sort_values("replicate")
+    out.columns = ["replicate", *(c.removeprefix("psa.") for c in cols)]
+    return out.reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -847,9 +635,14 @@ class ComparisonResult:
     ----------
     experiment: the :class:`Experiment` that ran; config: the resolved
     :class:`~zonesim.config.Config`; policies: label -> :class:`~zonesim.config.PolicyConfig`
-    (the baseline first); runs: one row per run (policy, replicate, seed, every metric);
+    (the baseline first); runs: one row per run (policy, replicate, seed, every metric over the
+    window shown, by default the whole horizon); years: one row per run and measured year
+    (policy, replicate, seed, year, every metric of that year; see :meth:`by_year`);
     timeseries: one row per run and month (policy, replicate, seed, day, month, flow metrics);
-    wall_s: seconds the runs took; workers: processes used; warnings: what the runs warned.
+    draws: the parameter draws per replicate (PSA; None without); window: the window that
+    :attr:`runs`, the tables and figures show (``"horizon"`` or ``"year k"``, see :meth:`at`);
+    wall_s: seconds the runs took; workers: processes used; warnings: what the runs warned;
+    executed / resumed: runs executed by this call / found done in the store.
     """
 
     def __init__(
@@ -864,12 +657,23 @@ class ComparisonResult:
         started: float | None = None,
         workers: int = 1,
         warnings: list[str] | None = None,
+        years: Any = None,
+        draws: Any = None,
+        window: str = "horizon",
+        executed: int | None = None,
+        resumed: int = 0,
     ) -> None:
         self.experiment = experiment
         self.config = config
         self.policies = policies
         self.runs = runs
         self.timeseries = timeseries
+        self.years = years
+        self.draws = draws
+        self.window = window
+        self.executed = executed
+        self.resumed = resumed
+        self._horizon = runs
         self.wall_s = wall_s
         self.started = time.time() if started is None else started
         self.workers = workers
@@ -896,7 +700,212 @@ class ComparisonResult:
 
     def metrics(self) -> list[str]:
         """The scorecard metrics, in scorecard order."""
-        return [c for c in self.runs.columns if c not in ("policy", "replicate", "seed")]
+        return [c for c in self.runs.columns if c not in ("policy", "replicate", "seed", "year")]
+
+    @property
+    def uncertainty(self) -> str:
+        """What the intervals hold: replicate noise only, or also parameter uncertainty."""
+        if self.draws is not None and self.experiment.psa.enabled:
+            return "replicates and parameter uncertainty (PSA)"
+        return "replicate noise only (no parameter uncertainty)"
+
+    # --- windows ----------------------------------------------------------------------------
+
+    @property
+    def n_years(self) -> int:
+        """Complete measured years with their own results."""
+        if self.years is None or self.years.empty:
+            return 0
+        return int(self.years["year"].max())
+
+    def windows(self) -> list[str]:
+        """The windows results exist for: ``"horizon"`` (the whole measured horizon) and
+        ``"year 1"`` ... ``"year N"``."""
+        return ["horizon", *(f"year {k}" for k in range(1, self.n_years + 1))]
+
+    def _window_name(self, window: Any) -> str:
+        if isinstance(window, (int, np.integer)) and not isinstance(window, bool):
+            window = f"year {int(window)}"
+        if isinstance(window, str):
+            w = window.strip().lower()
+            if w in ("horizon", "all", "whole"):
+                return "horizon"
+            m = re.fullmatch(r"(?:year\s*)?(\d+)", w)
+            if m and 1 <= int(m.group(1)) <= self.n_years:
+                return f"year {int(m.group(1))}"
+        raise ZonesimInputError(
+            f"expected a window: horizon or a measured year 1..{self.n_years}",
+            source="<argument>",
+            field="window",
+            value=window,
+        )
+
+    def at(self, window: Any) -> ComparisonResult:
+        """The same comparison measured over another window: ``"horizon"`` (the whole measured
+        horizon), ``"year 5"`` or ``5`` (that measured year alone). Tables, differences and
+        figures of the returned result are those of the window."""
+        name = self._window_name(window)
+        if name == "horizon":
+            runs = self._horizon
+        else:
+            k = int(name.split()[1])
+            runs = self.years[self.years["year"] == k].drop(columns=["year"])
+            runs = runs.reset_index(drop=True)
+        out = ComparisonResult(
+            experiment=self.experiment,
+            config=self.config,
+            policies=self.policies,
+            runs=runs,
+            timeseries=self.timeseries,
+            wall_s=self.wall_s,
+            started=self.started,
+            workers=self.workers,
+            warnings=self.warnings,
+            years=self.years,
+            draws=self.draws,
+            window=name,
+            executed=self.executed,
+            resumed=self.resumed,
+        )
+        out._horizon = self._horizon
+        return out
+
+    def by_year(self):
+        """The per-year results as one tidy DataFrame: one row per policy x replicate x
+        measured year, with ``policy``, ``replicate``, ``seed``, ``year`` (1, 2, ...),
+        ``population`` (the zone's inhabitants at the start), every scorecard metric of that
+        year (per-capita metrics are per inhabitant-year of that year; ``person_years`` gives
+        the year's exposure), and the replicate's parameter draws (PSA) when there are any.
+        The input of the health-economic layer (discounting, ICERs, budget impact)."""
+        df = self.years.copy()
+        df.insert(4, "population", int(self.config.zone.population))
+        if self.draws is not None:
+            df = df.merge(
+                self.draws.add_prefix("psa.").rename(columns={"psa.replicate": "replicate"}),
+                on="replicate",
+                how="left",
+            )
+        return df
+
+    def ranking(self, windows: list[Any] | None = None):
+        """Does the ordering of the policies hold over the years and across replicates?
+
+        Per aim (its ranking metric, :data:`RANKING_METRICS`) and window (default: year 1,
+        year 5, the last year and the whole horizon, those that exist): ``order`` (the policies
+        by their mean, best first), ``best``, ``same_order`` (the same order as over the whole
+        horizon), ``kendall_tau`` (rank agreement with the horizon's order, 1 = identical) and
+        ``best_share`` (share of replicates in which the horizon's best policy is also the best
+        of that replicate in this window). A tidy DataFrame.
+        """
+        import pandas as pd
+
+        if windows is None:
+            n = self.n_years
+            windows = [f"year {k}" for k in dict.fromkeys([1, 5, n]) if 1 <= k <= n]
+            windows.append("horizon")
+        names = [self._window_name(w) for w in windows]
+        views = {w: self.at(w) for w in dict.fromkeys([*names, "horizon"])}
+        rows = []
+        for aim, (metric, better) in RANKING_METRICS.items():
+            if metric not in self.metrics():
+                continue
+            ref = _ordering(views["horizon"].values(metric), better)
+            best_ref = ref[0]
+            for w in names:
+                vals = views[w].values(metric)
+                order = _ordering(vals, better)
+                per_rep = [
+                    _ordering(vals[:, [r]], better)[0] == best_ref for r in range(vals.shape[1])
+                ]
+                rows.append(
+                    {
+                        "aim": aim,
+                        "metric": metric,
+                        "better": better,
+                        "window": w,
+                        "order": " > ".join(self.labels[i] for i in order),
+                        "best": self.labels[order[0]],
+                        "same_order": order == ref,
+                        "kendall_tau": _kendall(order, ref),
+                        "best_share": float(np.mean(per_rep)) if per_rep else float("nan"),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def ranking_text(self) -> str:
+        """The ranking summary in words, one line per aim."""
+        df = self.ranking()
+        if df.empty:
+            return ""
+        lines = [
+            "ranking summary (per aim: does the order of the policies hold over the years "
+            "and across replicates?)"
+        ]
+        for aim, block in df.groupby("aim", sort=False):
+            hz = block[block["window"] == "horizon"].iloc[0]
+            others = block[block["window"] != "horizon"]
+            holds = bool(others["same_order"].all())
+            best_same = bool((others["best"] == hz["best"]).all())
+            shares = ", ".join(
+                f"{w} {s:.0%}" for w, s in zip(block["window"], block["best_share"], strict=True)
+            )
+            verdict = (
+                "order holds in every window"
+                if holds
+                else "best holds, order changes"
+                if best_same
+                else "the best policy changes over the years"
+            )
+            lines.append(
+                f"  {aim.replace('_', ' ')} ({hz['metric']}, {hz['better']} is better): "
+                f"best {hz['best']}; {verdict}; replicates agreeing on the best: {shares}"
+            )
+            if not holds:
+                for _, r in others.iterrows():
+                    lines.append(f"      {r['window']}: {r['order']}")
+                lines.append(f"      horizon: {hz['order']}")
+        return "\n".join(lines)
+
+    def windows_table(self, metrics: list[str] | None = None, windows: list[Any] | None = None):
+        """Differences from the baseline per window (default: the ranking metrics; year 1,
+        year 5, the last year and the horizon), as text: one line per metric and policy."""
+        if windows is None:
+            n = self.n_years
+            windows = [f"year {k}" for k in dict.fromkeys([1, 5, n]) if 1 <= k <= n]
+            windows.append("horizon")
+        names = [self._window_name(w) for w in windows]
+        chosen = metrics or [m for m, _ in RANKING_METRICS.values() if m in self.metrics()]
+        diffs = {w: self.at(w).differences().set_index(["metric", "policy"]) for w in names}
+        cells = {}
+        summ = self.summary().set_index(["metric", "policy"])
+        for m in chosen:
+            dm = _decimals_mean([summ.loc[(m, p), "mean"] for p in self.labels])
+            for p in self.labels[1:]:
+                for w in names:
+                    d = diffs[w].loc[(m, p)]
+                    if not math.isfinite(d["diff"]):
+                        cells[(m, p, w)] = "n/a"
+                        continue
+                    dd = _decimals_diff(d["ci_low"], d["ci_high"], dm)
+                    star = "*" if d["significant"] else " "
+                    cells[(m, p, w)] = (
+                        f"{_fmt(d['diff'], dd, sign=True)} [{_fmt(d['ci_low'], dd)}, "
+                        f"{_fmt(d['ci_high'], dd)}]{star}"
+                    )
+        pw = max([len(p) for p in self.labels] + [6]) + 4
+        colw = {w: max([len(w)] + [len(v) for k, v in cells.items() if k[2] == w]) for w in names}
+        lines = [
+            f"difference from {self.baseline} by window [95% paired interval; {self.uncertainty}]",
+            " " * pw + "  ".join(f"{w:>{colw[w]}}" for w in names),
+        ]
+        for m in chosen:
+            lines.append(m)
+            for p in self.labels[1:]:
+                row = f"  {p:<{pw - 2}}" + "  ".join(
+                    f"{cells[(m, p, w)]:>{colw[w]}}" for w in names
+                )
+                lines.append(row.rstrip())
+        return "\n".join(lines)
 
     def sections(self) -> dict[str, str]:
         """metric -> section (population_health, experience, cost, workforce, equity,
@@ -1003,15 +1012,32 @@ class ComparisonResult:
         out["significant"] = out["significant"].fillna(False).astype(bool)
         return out[TIDY_COLUMNS]
 
+    def _by_window(self):
+        """:meth:`to_dataframe` for every window, with a ``window`` column first."""
+        import pandas as pd
+
+        frames = []
+        for w in self.windows():
+            df = self.at(w).to_dataframe()
+            df.insert(0, "window", w)
+            frames.append(df)
+        return pd.concat(frames, ignore_index=True)
+
     # --- text -------------------------------------------------------------------------------
 
     def header(self) -> str:
         e, c = self.experiment, self.config
+        start = (
+            f"from the checkpoint {e.checkpoint}"
+            if e.checkpoint
+            else f"after a shared warm-up of {e.warmup_days} days under {e.warmup_policy}"
+        )
+        window = "the whole horizon" if self.window == "horizon" else self.window
         return (
             f"experiment {e.name}: zone {c.zone.name} ({c.zone.population:,} inhabitants), "
             f"scenario {c.scenario.name}, {len(self.policies)} policies x {e.replicates} "
-            f"replicates, {e.years:g} year(s) measured after {e.warmup_days} days of warm-up, "
-            f"seed {e.seed}\n"
+            f"replicates, {e.years:g} year(s) measured {start}, seed {e.seed}\n"
+            f"window: {window}; intervals: {self.uncertainty}\n"
             f"each cell: mean over replicates; other policies also: difference from "
             f"{self.baseline} [95% paired interval], * Holm-adjusted p < 0.05"
         )
@@ -1089,8 +1115,16 @@ class ComparisonResult:
         records = []
         for rec in df.to_dict(orient="records"):
             records.append({k: _json_value(v) for k, v in rec.items()})
+        ranking = [
+            {k: _json_value(v) for k, v in rec.items()}
+            for rec in self.ranking().to_dict(orient="records")
+        ]
         return {
             "experiment": self.experiment.to_dict(),
+            "window": self.window,
+            "windows": self.windows(),
+            "uncertainty": self.uncertainty,
+            "ranking": ranking,
             "baseline": self.baseline,
             "policies": self.labels,
             "seeds": self.seeds,
@@ -1143,10 +1177,19 @@ class ComparisonResult:
             "differences": self.differences(),
             "timeseries": self.timeseries,
         }
+        if self.years is not None and not self.years.empty:
+            tables["by_year"] = self.by_year()
+            tables["ranking"] = self.ranking()
+            tables["comparison_by_window"] = self._by_window()
+        if self.draws is not None:
+            tables["draws"] = self.draws
         for name, df in tables.items():
             df.to_csv(out / f"{name}.csv", index=False)
             df.to_parquet(out / f"{name}.parquet", index=False)
-        (out / "table.txt").write_text(self.table(width=10_000) + "\n", encoding="utf-8")
+        text = self.table(width=10_000)
+        if self.n_years:
+            text += "\n" + self.windows_table() + "\n\n" + self.ranking_text()
+        (out / "table.txt").write_text(text + "\n", encoding="utf-8")
         (out / "config.toml").write_text(
             "# The resolved configuration of this experiment (load with zonesim.load_config).\n"
             + toml_dumps(_saved_inputs(self.config, out)),
@@ -1169,8 +1212,16 @@ class ComparisonResult:
             json.dumps(self.provenance(), indent=2) + "\n", encoding="utf-8"
         )
         if figures:
+            import matplotlib.pyplot as plt
+
             for name, fig in self.plot("all").items():
                 fig.savefig(out / f"{name}.png", dpi=110)
+                plt.close(fig)
+            n = self.n_years
+            for k in dict.fromkeys(k for k in (1, 5, n) if 1 <= k <= n):
+                for name, fig in self.at(k).plot("forest").items():
+                    fig.savefig(out / f"{name}_year_{k}.png", dpi=110)
+                    plt.close(fig)
 
     def provenance(self) -> dict[str, Any]:
         """Package and library versions, git commit, experiment, seeds, timing."""
@@ -1248,41 +1299,23 @@ def _safe_name(label: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", label) or "policy"
 
 
-def _git_info() -> dict[str, Any] | None:
-    """The commit of the source tree zonesim is imported from (None outside a git checkout)."""
-    import subprocess
+def _atomic_folder(folder: Path, write, keep: tuple[str, ...] = ("study",)) -> Path:
+    """Create ``folder`` with ``write(tmp)`` into a temporary sibling, then rename it over.
 
-    here = Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return {"commit": commit, "dirty": bool(dirty)} if commit else None
-
-
-def _atomic_folder(folder: Path, write) -> Path:
-    """Create ``folder`` with ``write(tmp)`` into a temporary sibling, then rename it over."""
+    Subfolders named in ``keep`` (the run store of a comparison, ``study/``) move from the old
+    folder into the new one just before the swap (and back if the swap fails), so that the runs
+    a later comparison resumes from survive a rewrite of the report."""
     parent = folder.parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=parent))
     old: Path | None = None
+    moved: list[str] = []
     try:
         write(tmp)
+        for name in keep:
+            if (folder / name).is_dir() and not (tmp / name).exists():
+                os.rename(folder / name, tmp / name)
+                moved.append(name)
         if folder.exists() or folder.is_symlink():
             old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=parent))
             old.rmdir()
@@ -1295,6 +1328,9 @@ def _atomic_folder(folder: Path, write) -> Path:
                 old = None
             raise
     except BaseException:
+        for name in moved:  # the runs go back where they were
+            with contextlib.suppress(OSError):
+                os.rename(tmp / name, folder / name)
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     if old is not None:
@@ -1351,46 +1387,31 @@ def _fmt(v: float, decimals: int, sign: bool = False) -> str:
     return s
 
 
-def toml_dumps(data: dict[str, Any]) -> str:
-    """A small TOML writer for nested dicts of str, bool, int, float and lists of them (what
-    :func:`zonesim.config.to_dict` gives). Tables come after the plain keys of their level."""
-    lines: list[str] = []
-    _toml_table(data, [], lines)
-    text = "\n".join(lines).strip("\n") + "\n"
-    tomllib.loads(text)  # what we write must read back
-    return text
+def _ordering(values: np.ndarray, better: str) -> list[int]:
+    """Policy indices, best first, by their mean over replicates (``values``: policies x
+    replicates); ties keep the policies' order."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        means = np.nanmean(values, axis=1)
+    if better == "higher":
+        key = -means
+    elif better == "closer to 0":
+        key = np.abs(means)
+    else:
+        key = means
+    key = np.where(np.isfinite(key), key, np.inf)
+    return [int(i) for i in np.argsort(key, kind="stable")]
 
 
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
-
-
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
-    if isinstance(v, (float, np.floating)):
-        v = float(v)
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return repr(v)
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise TypeError(f"cannot write {type(v).__name__} as TOML")
-
-
-def _toml_table(data: dict[str, Any], path: list[str], lines: list[str]) -> None:
-    plain = {k: v for k, v in data.items() if not isinstance(v, dict) and v is not None}
-    tables = {k: v for k, v in data.items() if isinstance(v, dict)}
-    if path and (plain or not tables):
-        lines.append("")
-        lines.append("[" + ".".join(_toml_key(p) for p in path) + "]")
-    for k, v in plain.items():
-        lines.append(f"{_toml_key(k)} = {_toml_value(v)}")
-    for k, v in tables.items():
-        _toml_table(v, [*path, k], lines)
+def _kendall(order: list[int], ref: list[int]) -> float:
+    """Kendall's tau between two orderings of the same items (1: identical, -1: reversed)."""
+    n = len(order)
+    if n < 2:
+        return 1.0
+    pos = {item: i for i, item in enumerate(ref)}
+    ranks = [pos[item] for item in order]
+    s = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            s += 1 if ranks[i] < ranks[j] else -1
+    return s / (n * (n - 1) / 2)

@@ -263,6 +263,7 @@ class ZoneModel(mesa.Model):
         self.horizon_days: int = max(1, round(years * DAYS_PER_YEAR))
         self.years_planned = years + self.warmup_days / DAYS_PER_YEAR
         self.policies = self._enforce_budgets(zones)
+        self._zones = zones  # a Region's zones (None: one zone built from the configuration)
 
         # numba-heavy modules: imported here so that `import zonesim` stays light
         from .core.day import simulate
@@ -286,6 +287,8 @@ class ZoneModel(mesa.Model):
         self.timings["build_state"] = t1 - t0
         self.timings["compile_params"] = t2 - t1
 
+        # each provider slot's FTE as the policy planned it at the start (branching compares plans)
+        self.planned_fte = self.state.prov.fte.copy()
         self._warned: set[str] = set()
         self._overflow_seen = {k: float(self.state.acc[k].sum()) for k in _OVERFLOW_WARNINGS}
         if self.warmup_days:  # before any agent exists: they are created once, for its end
@@ -422,6 +425,41 @@ class ZoneModel(mesa.Model):
         self.measure_start_day = int(self.state.day[0])
         self.snapshots = []
         self._schedule_months(self.measure_start_day - self.day0)
+
+    # --- checkpoints --------------------------------------------------------------------------
+
+    def save(self, path: str | Path, **extra: Any) -> Path:
+        """Save the whole model to one checkpoint file (``.npz``): every state array, the
+        measurement window, the councils' memory, the configuration, policies, seed, day and
+        provenance (zonesim version, git commit). Safe to load: arrays and JSON, no pickled
+        code. ``extra``: more JSON-able metadata to record. See :mod:`zonesim.checkpoint`."""
+        from . import checkpoint
+
+        return checkpoint.save(self, path, **extra)
+
+    @classmethod
+    def load(cls, path: str | Path, *, agents: bool | None = None) -> ZoneModel:
+        """The model saved by :meth:`save`, ready to run on from the day it was saved."""
+        from . import checkpoint
+
+        return checkpoint.load(path, agents=agents, cls=cls)
+
+    def branch(
+        self,
+        policy: Any,
+        *,
+        config: Any = None,
+        rng: int | None = None,
+        agents: bool | None = None,
+    ) -> ZoneModel:
+        """A new model under ``policy`` starting from this model's state now (the population,
+        queues and shared workforce as they are; what only ``policy`` has starts as new).
+        Under this model's own policy (and seed) it continues exactly. ``rng``: another seed
+        for what happens from now on; ``config``: parameters from now on. See
+        :func:`zonesim.checkpoint.branch`."""
+        from . import checkpoint
+
+        return checkpoint.branch(self, policy, config=config, rng=rng, agents=agents)
 
     # --- time -------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Designs over parameters and sensitivity indices: the SALib adapter of :mod:`zonesim.sweep`.
+"""Designs over parameters and sensitivity indices: the SALib adapter of :mod:`zonesim.runs`.
 
 A design turns the parameters of a study (each with bounds, or a list of values) into a matrix of
 points, one row per point, one column per parameter:
@@ -197,7 +197,7 @@ def analyse(
 def figure(table, method: str, metrics: list[str], policies: list[str]):
     """Bar charts of the indices: one panel per (metric, policy), one group of bars per
     parameter (Sobol: S1 and ST with their intervals; Morris: mu* with its interval and sigma).
-    ``table`` is :func:`zonesim.sweep.analyse`'s tidy table. Returns a matplotlib Figure."""
+    ``table`` is :func:`zonesim.runs.analyse`'s tidy table. Returns a matplotlib Figure."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)

@@ -118,8 +118,8 @@ def _atomic(path: Path, write) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import ZonesimInputError
+    from ..runs.pipeline import analyse
     from ..sensitivity import figure
-    from ..sweep import analyse
 
     if args.resamples is not None and args.resamples < 10:
         raise ZonesimInputError(

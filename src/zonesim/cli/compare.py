@@ -5,10 +5,18 @@
     zonesim compare study.toml               an experiment file (see experiments/README.md)
     zonesim compare --replicates 4 --policies status_quo,integrated -n 20000
 
-Prints the comparison (a table, or JSON with ``--format json``), shows a progress bar on a
-terminal, and writes tables (CSV, Parquet), figures (PNG), the resolved configuration and the
-provenance into ``results/<name>/`` (or ``--out``), atomically. Every input is checked before the
-first run: a bad one is a one-line error, exit code 2, and no folder is created.
+    zonesim compare --from-checkpoint warm.npz   every replicate starts from a saved model
+    zonesim compare --psa 16                     16 replicates, each with its own parameter draw
+
+Every replicate warms up once (under ``--warmup-policy``, default status_quo) and every policy is
+branched from that state. Prints the comparison over the whole horizon, the differences by window
+(year 1, year 5, the last year, the horizon) and a ranking summary per aim (a table, or JSON with
+``--format json``), shows a progress bar on a terminal, and writes tables (CSV, Parquet), figures
+(PNG), the resolved configuration and the provenance into ``results/<name>/`` (or ``--out``),
+atomically. Each run's result is kept in ``<out>/study/`` as it completes: a comparison stopped
+(Ctrl-C, SIGTERM, a crash) resumes when the same command is run again, running only what is
+missing. Every input is checked before the first run: a bad one is a one-line error, exit code 2,
+and no folder is created.
 """
 
 from __future__ import annotations
@@ -60,6 +68,32 @@ def register(subparsers) -> None:
     p.add_argument("--seed", "-s", type=int, metavar="S", help="experiment seed")
     p.add_argument("--warmup-days", type=int, metavar="D", help="warm-up days before measuring")
     p.add_argument(
+        "--warmup-policy",
+        metavar="P",
+        help="the policy every replicate warms up under before the policies branch "
+        "(default: status_quo)",
+    )
+    p.add_argument(
+        "--from-checkpoint",
+        metavar="FILE",
+        help="start every replicate from a saved model (zonesim run --save-checkpoint, "
+        "ZoneModel.save) instead of a warm-up",
+    )
+    p.add_argument(
+        "--psa",
+        type=int,
+        metavar="N",
+        help="probabilistic sensitivity analysis: N replicates, each drawing the uncertain "
+        "parameters once (the same draw for every policy)",
+    )
+    p.add_argument(
+        "--executor",
+        "-e",
+        metavar="KIND",
+        help="where the runs execute: processes (default), sequential, local (Dask), slurm, "
+        "a scheduler address or an executor profile",
+    )
+    p.add_argument(
         "--workers", "-w", type=int, metavar="N", help="parallel processes (default: all cores)"
     )
     p.add_argument("--name", metavar="NAME", help="experiment name (names the output folder)")
@@ -89,6 +123,9 @@ _OPTIONS = {
     "population": ("--population", "population"),
     "seed": ("--seed", "seed"),
     "warmup_days": ("--warmup-days", "warmup_days"),
+    "warmup_policy": ("--warmup-policy", "warmup_policy"),
+    "from_checkpoint": ("--from-checkpoint", "checkpoint"),
+    "executor": ("--executor", "executor"),
     "workers": ("--workers", "workers"),
     "name": ("--name", "name"),
 }
@@ -110,6 +147,15 @@ def build_experiment(args: argparse.Namespace):
             raise ZonesimInputError(
                 exc.expected, source="<argument>", field=option, value=value
             ) from None
+    if args.psa is not None:
+        try:
+            exp = exp.replace(replicates=args.psa)
+        except ZonesimInputError as exc:
+            raise ZonesimInputError(
+                exc.expected, source="<argument>", field="--psa", value=args.psa
+            ) from None
+        if not exp.psa.enabled:
+            exp = exp.replace(psa=True)
     if args.override:
         exp = exp.replace(overrides=(*exp.overrides, *args.override))
     return exp
@@ -130,11 +176,11 @@ def run(args: argparse.Namespace) -> int:
     if interactive:
         print(
             f"zonesim compare: {len(plan.policies)} policies x {len(plan.seeds)} replicates "
-            f"= {plan.n_runs} runs on {plan.workers} worker(s)",
+            f"= {plan.n_runs} runs on {plan.workers} worker(s), {plan.study.warmup_text()}",
             file=sys.stderr,
         )
     with warnings.catch_warnings(record=True) as caught:  # the default filters still apply
-        result = run_plan(plan, progress=interactive)
+        result = run_plan(plan, progress=interactive, store=out / "study")
     for w in caught:  # one line each, not Python's two-line format pointing into zonesim
         print(f"zonesim compare: warning: {w.message}", file=sys.stderr)
     result.save(out, figures=not args.no_figures)
@@ -145,8 +191,12 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         sys.stdout.write(result.table() + "\n")
+        if result.n_years:
+            sys.stdout.write(result.windows_table() + "\n\n" + result.ranking_text() + "\n")
+    resumed = f" ({result.resumed} resumed from {out}/study/)" if result.resumed else ""
     print(
-        f"zonesim compare: {plan.n_runs} runs in {result.wall_s:.1f} s; results in {out}/",
+        f"zonesim compare: {result.executed} runs in {result.wall_s:.1f} s{resumed}; "
+        f"results in {out}/",
         file=sys.stderr,
     )
     return 0

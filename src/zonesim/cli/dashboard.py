@@ -54,6 +54,13 @@ def register(subparsers: Any) -> None:
         default=None,
         help="configuration TOML the page starts from (default: the built-in default zone)",
     )
+    p.add_argument(
+        "--checkpoint",
+        metavar="FILE",
+        default=None,
+        help="start both policies from a saved model (zonesim run --save-checkpoint, "
+        "ZoneModel.save): its zone, scenario and day",
+    )
     p.add_argument("--open", action="store_true", help="open the page in a web browser")
     p.set_defaults(func=run)
 
@@ -89,7 +96,13 @@ def run(args: argparse.Namespace) -> int:
         from .. import geography
 
         geography.zone_from_config(cfg.zone, base_dir=Path(config).parent)
+    checkpoint = None
+    if args.checkpoint:
+        from ..checkpoint import read_metadata
+
+        checkpoint = str(Path(args.checkpoint).resolve())
+        read_metadata(checkpoint)  # a bad file fails here, before any server starts
     check_installed()
     from ..dashboard.server import serve
 
-    return serve(args.host, args.port, config=config, open_browser=args.open)
+    return serve(args.host, args.port, config=config, checkpoint=checkpoint, open_browser=args.open)

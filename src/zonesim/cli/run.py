@@ -69,6 +69,20 @@ def register(subparsers) -> None:
         default="table",
         help="output format (default: table)",
     )
+    p.add_argument(
+        "--save-checkpoint",
+        metavar="FILE",
+        default=None,
+        help="save the model at the end to FILE (.npz): a state to branch policies from "
+        "(zonesim compare --from-checkpoint FILE, ZoneModel.load)",
+    )
+    p.add_argument(
+        "--from-checkpoint",
+        metavar="FILE",
+        default=None,
+        help="start from a saved model (its zone, scenario and day) and branch --policy from "
+        "it; --seed then drives what happens after it (default: the saved model's)",
+    )
     p.set_defaults(func=run)
 
 
@@ -107,17 +121,35 @@ def run(args: argparse.Namespace) -> int:
             "expected a seed >= 0", source="<argument>", field="--seed", value=args.seed
         )
 
+    if args.save_checkpoint is not None:
+        _check_writable(args.save_checkpoint)
+    start = None
+    if args.from_checkpoint is not None:
+        for option, value in (("--population", args.population), ("--config", args.config)):
+            if value is not None:
+                raise ZonesimInputError(
+                    "the zone comes from the checkpoint (leave it out with --from-checkpoint)",
+                    source="<argument>",
+                    field=option,
+                    value=value,
+                )
+        start = ZoneModel.load(args.from_checkpoint, agents=True)
+
     # The model's warnings (capacity overflows, levers not built yet) become one line each.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = ZoneModel(
-            config,
-            policy=policy,
-            population=args.population,
-            rng=args.seed,
-            years=years,
-            warmup_days=args.warmup_days,
-        )
+        if start is None:
+            model = ZoneModel(
+                config,
+                policy=policy,
+                population=args.population,
+                rng=args.seed,
+                years=years,
+                warmup_days=args.warmup_days,
+            )
+        else:
+            model = start.branch(policy, rng=args.seed)
+            model.reset_measurement()
         days = round(years * DAYS_PER_YEAR)
         if years > 1:
             _run_with_progress(model, days, month_end_day)
@@ -126,6 +158,9 @@ def run(args: argparse.Namespace) -> int:
         card = model.scorecard()
     for message in dict.fromkeys(str(w.message) for w in caught):
         print(f"zonesim: warning: {message}", file=sys.stderr)
+    if args.save_checkpoint is not None:
+        path = model.save(args.save_checkpoint)
+        print(f"zonesim: checkpoint of day {model.day} saved to {path}", file=sys.stderr)
 
     if args.format == "json":
         json.dump(_jsonable(card), sys.stdout, indent=2)
@@ -140,6 +175,22 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_writable(path: str) -> None:
+    """A checkpoint can be written there (checked before the run)."""
+    import os
+    from pathlib import Path
+
+    p = Path(path)
+    parent = p.absolute().parent
+    if p.is_dir() or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ZonesimInputError(
+            "expected a file path in an existing, writable folder",
+            source="<argument>",
+            field="--save-checkpoint",
+            value=path,
+        )
+
+
 def _run_with_progress(model, days: int, month_end_day) -> None:
     from tqdm import tqdm
 
@@ -149,6 +200,7 @@ def _run_with_progress(model, days: int, month_end_day) -> None:
         months.append(month_end_day(m))
         m += 1
     months.append(days)
+    start = model.time  # a model loaded from a checkpoint starts later than 0
     with tqdm(
         total=len(months),
         unit="month",
@@ -158,7 +210,7 @@ def _run_with_progress(model, days: int, month_end_day) -> None:
         leave=False,
     ) as bar:
         for end in months:
-            model.run_until(end)
+            model.run_until(start + end)
             bar.update(1)
 
 

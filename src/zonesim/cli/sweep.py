@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import ZonesimInputError
     from ..executors import resolve_executor, slurm_job_script
 
-    S = importlib.import_module("zonesim.sweep")  # the module (zonesim.sweep is also a function)
+    S = importlib.import_module("zonesim.runs.pipeline")
 
     target = Path(args.study)
     is_folder = target.is_dir()

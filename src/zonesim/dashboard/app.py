@@ -30,7 +30,7 @@ import solara
 from .. import config as C
 from ..errors import ZonesimInputError
 from ..policies import preset_names
-from . import CONFIG_ENV, charts
+from . import CHECKPOINT_ENV, CONFIG_ENV, charts
 from . import state as st
 from .controls import NumberField, PolicyEditor, parse_number
 
@@ -59,9 +59,10 @@ def initial_settings() -> tuple[C.Config, st.Settings, str | None]:
     --config``), its settings, and an error message when it could not be used (then the
     built-in default zone is used instead)."""
     path = os.environ.get(CONFIG_ENV) or None
+    checkpoint = os.environ.get(CHECKPOINT_ENV) or None
     try:
         base = st.load_base_config(path)
-        return base, st.make_settings(base), None
+        return base, st.make_settings(base, checkpoint=checkpoint), None
     except ZonesimInputError as exc:
         base = st.load_base_config(None)
         return base, st.make_settings(base), f"{exc} (using the built-in default zone)"
@@ -255,6 +256,7 @@ def SettingsCard(
             "seed": settings.seed,
             "years": settings.years,
             "zone": settings.zone,
+            "checkpoint": settings.checkpoint,
         }
         args.update(changes)
         try:
@@ -279,12 +281,21 @@ def SettingsCard(
         return commit
 
     scenarios = C.builtin_names("scenarios")
+    fixed = settings.checkpoint is not None  # the zone and scenario are the checkpoint's
     with solara.Card("Zone and scenario", classes=["zonesim-settings"]):
+        if fixed:
+            solara.Text(
+                f"Started from the checkpoint {Path(settings.checkpoint).name} (day "
+                f"{settings.checkpoint_day}): both policies branch from its state; the seed "
+                "drives what happens after it.",
+                classes=["zonesim-checkpoint"],
+            )
         solara.Select(
             "Scenario",
             values=scenarios,
             value=settings.scenario if settings.scenario in scenarios else None,
             on_value=lambda name: name and apply(scenario=name),
+            disabled=fixed,
         )
         NumberField(
             "Population (inhabitants)",
@@ -295,7 +306,7 @@ def SettingsCard(
                 if settings.zone is not None
                 else "inhabitants of the synthetic zone"
             ),
-            disabled=settings.zone is not None,
+            disabled=settings.zone is not None or fixed,
             classes=["zonesim-population"],
         )
         NumberField("Seed", settings.seed, number("seed", True, "seed"), classes=["zonesim-seed"])

@@ -15,7 +15,7 @@ import time
 import warnings
 import webbrowser
 
-from . import APP, CONFIG_ENV
+from . import APP, CHECKPOINT_ENV, CONFIG_ENV
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -36,6 +36,7 @@ def serve(
     port: int = 8765,
     *,
     config: str | None = None,
+    checkpoint: str | None = None,
     open_browser: bool = False,
     log_level: str = "warning",
 ) -> int:
@@ -46,6 +47,10 @@ def serve(
         os.environ[CONFIG_ENV] = config
     else:
         os.environ.pop(CONFIG_ENV, None)
+    if checkpoint:
+        os.environ[CHECKPOINT_ENV] = checkpoint
+    else:
+        os.environ.pop(CHECKPOINT_ENV, None)
     # Solara reads these when its server modules are first imported.
     os.environ["SOLARA_APP"] = APP
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")

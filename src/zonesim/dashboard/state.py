@@ -76,6 +76,8 @@ class Settings:
     zone: Any = None  # a zonesim.geography.Zone from an uploaded CSV, or None
     zone_name: str = ""
     population: int = 0  # inhabitants of the zone simulated
+    checkpoint: str | None = None  # a saved model both sides branch from (its zone, its day)
+    checkpoint_day: int = 0
 
     @property
     def horizon_months(self) -> int:
@@ -104,12 +106,18 @@ def make_settings(
     seed: int = 1,
     years: float | None = None,
     zone: Any = None,
+    checkpoint: str | Path | None = None,
 ) -> Settings:
     """Validated :class:`Settings`: ``scenario`` (a built-in name, None keeps the
     configuration's), ``population`` (None keeps the configuration's; ignored with ``zone``),
-    ``seed``, ``years`` (None: the scenario's), ``zone`` (from :func:`zones_from_csv`)."""
+    ``seed``, ``years`` (None: the scenario's), ``zone`` (from :func:`zones_from_csv`);
+    ``checkpoint``: a saved model (:meth:`zonesim.ZoneModel.save`) both sides start from: its
+    zone, scenario and population, and its day (``seed`` then drives what happens after it)."""
     from .. import geography
     from ..model import resolve_config, resolve_seed
+
+    if checkpoint is not None:
+        return _settings_from_checkpoint(str(checkpoint), seed, years)
 
     cfg = resolve_config(base, scenario, None)
     if zone is None and population is not None:
@@ -164,6 +172,49 @@ def make_settings(
         zone=zone,
         zone_name=z.name,
         population=pop,
+    )
+
+
+def _settings_from_checkpoint(path: str, seed: int, years: float | None) -> Settings:
+    from ..checkpoint import read_metadata
+    from ..model import resolve_seed
+
+    meta = read_metadata(path)  # a bad file: one clear error
+    if meta.get("model") != "ZoneModel":
+        raise ZonesimInputError(
+            "expected a checkpoint of one zone", source=path, field="model", value=meta["model"]
+        )
+    cfg = C.from_dict(C.Config, meta["config"], source=path)
+    pop = int(cfg.zone.population)
+    if pop > MAX_POPULATION:
+        raise ZonesimInputError(
+            f"expected at most {MAX_POPULATION:,} inhabitants in the dashboard",
+            source=path,
+            field="zone.population",
+            value=pop,
+        )
+    left = meta["years_planned"] - meta["day"] / 365.0  # the horizon its slots were laid out for
+    years = max(1 / 12, min(1.0, left)) if years is None else years
+    if (
+        isinstance(years, bool)
+        or not isinstance(years, (int, float))
+        or not (1 / 12 <= years <= MAX_YEARS)
+    ):
+        raise ZonesimInputError(
+            f"expected a number of years between one month (0.0833) and {MAX_YEARS:g}",
+            source="<dashboard>",
+            field="years",
+            value=years,
+        )
+    return Settings(
+        config=cfg,
+        seed=resolve_seed(seed),
+        years=float(years),
+        zone=None,
+        zone_name=str(cfg.zone.name),
+        population=pop,
+        checkpoint=path,
+        checkpoint_day=int(meta["day"]),
     )
 
 
@@ -275,10 +326,12 @@ class Side:
         return len(self.monthly)
 
     def step_month(self) -> None:
-        """Advance one month (Mesa time: to the next month end) and record its metrics."""
+        """Advance one month (Mesa time: to the next month end of the measurement window,
+        which starts at the checkpoint's day for a model branched from one) and record its
+        metrics."""
         m = self.month + 1
         model = self.model
-        model.run_until(float(month_end_day(m)))
+        model.run_until(float(model._month_base + month_end_day(m)))
         day, acc = model.snapshots[-1]
         prev = model.snapshots[-2][1] if len(model.snapshots) > 1 else model.acc_start
         row = {"month": float(m), "day": float(day)}
@@ -294,6 +347,10 @@ def build_side(settings: Settings, policy: C.PolicyConfig) -> Side:
     """One model of the pair (raises ZonesimInputError on bad input)."""
     from ..model import ZoneModel
 
+    if settings.checkpoint is not None:  # both sides branch from the same saved state
+        model = ZoneModel.load(settings.checkpoint).branch(policy, rng=settings.seed)
+        model.reset_measurement()
+        return Side(model=model, policy=policy)
     zones = None if settings.zone is None else [settings.zone]
     model = ZoneModel(
         settings.config,

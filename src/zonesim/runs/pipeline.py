@@ -1,4 +1,4 @@
-"""Sweeps: a design over parameters x policies x replicates, run anywhere, stored run by run.
+"""The run pipeline: a study resolved, executed anywhere, stored run by run (compare and sweeps).
 
 A *study* (a TOML file in ``experiments/``, see ``experiments/sobol_small.toml`` and
 docs/sweeps.md) names a scenario, a zone configuration, policies, replicates, a horizon, and a
@@ -13,14 +13,17 @@ point is checked against the configuration schema before anything runs or is wri
 :class:`concurrent.futures.Executor` (:mod:`zonesim.executors`: in this process, a local Dask
 cluster, Dask on SLURM, a running Dask scheduler, or any Executor you pass). Replicate ``r`` has
 the same seed under every policy and at every design point (common random numbers;
-:func:`zonesim.experiment.replicate_seed`). The unit of work is
-:func:`zonesim.experiment.run_replicate`.
+:func:`zonesim.runs.fields.replicate_seed`). Each replicate (and design point) warms up once,
+under the study's warm-up policy, into a checkpoint (``warmups/<name>.npz``); every policy is
+branched from it (:mod:`zonesim.runs.simulate`). With ``psa``, replicate ``r`` also draws the
+uncertain parameters once (:mod:`zonesim.runs.psa`), for all its policies and its warm-up.
 
 Storage, in the study's folder (``results/sweeps/<name>/`` unless told otherwise)::
 
     study.toml          the study file as given (for people; the design is in design.parquet)
     study.lock          held (flock) while a driver runs; JSON provenance of the last driver
     design.parquet      the manifest: point, policy, replicate, seed, run, one column per parameter
+    warmups/<warm>.npz  one checkpoint per replicate (and design point): the shared warm-up
     runs/<run>.parquet  one file per finished run, written by the worker that ran it
     failed/<run>.json   the errors of a run that failed (until it succeeds)
     attempts/<run>.jsonl  one line per execution event of the run: start, commit, error, skip
@@ -52,743 +55,58 @@ import dataclasses
 import datetime as _dt
 import hashlib
 import json
-import math
 import os
 import re
 import socket
 import sys
 import time
 import traceback
-import types
-import typing
 import uuid
 import warnings
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from functools import cache
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import validation as V
-from .config import WARMUP_DAYS
-from .errors import ZonesimInputError
+from ..errors import ZonesimInputError
+from .study import (
+    _META_KEY,
+    ATTEMPTS,
+    COMPACT_FILE,
+    DEFAULT_ANALYSIS_METRICS,
+    DESIGN_FILE,
+    FAILED,
+    FIXED_COLUMNS,
+    LOCK_FILE,
+    RESULTS_SCHEMA_VERSION,
+    RUNS,
+    STUDY_FILE,
+    WARMUPS,
+    Study,
+    _as_study,
+    _err,
+    _int,
+    load_study,
+)
 
 __all__ = [
-    "RESULTS_SCHEMA_VERSION",
-    "Design",
-    "Parameter",
     "RunTask",
-    "Study",
-    "SweepPlan",
+    "StudyPlan",
     "SweepReport",
     "SweepStatus",
+    "WarmTask",
     "analyse",
     "compact",
     "execute_run",
     "load_results",
     "load_study",
+    "read_attempts",
     "resolve_study",
+    "run_study",
     "status",
     "sweep",
 ]
-
-# Bump when the content or layout of a run's file changes: runs then get new names (and rerun).
-RESULTS_SCHEMA_VERSION = 1
-DEFAULT_RETRIES = 2
-DEFAULT_ANALYSIS_METRICS = ("qalys_per_capita", "cost_per_capita_eur", "unmet_need_days_per_1000")
-RUNS, FAILED, ATTEMPTS = "runs", "failed", "attempts"
-DESIGN_FILE, STUDY_FILE, LOCK_FILE, COMPACT_FILE = (
-    "design.parquet",
-    "study.toml",
-    "study.lock",
-    "results.parquet",
-)
-FIXED_COLUMNS = ("point", "policy", "replicate", "seed", "run")
-_META_KEY = b"zonesim"
-_TOP_KEYS = (
-    "name",
-    "description",
-    "scenario",
-    "config",
-    "policies",
-    "replicates",
-    "years",
-    "warmup_days",
-    "seed",
-    "population",
-    "overrides",
-    "retries",
-    "design",
-    "outputs",
-    "executor",
-    "analysis",
-)
-_DESIGN_KEYS = ("method", "n", "seed", "calc_second_order", "num_levels", "parameters")
-_PARAM_KEYS = ("bounds", "values", "levels")
-_OUTPUT_KEYS = ("scorecard", "timeseries")
-_EXECUTOR_KEYS = ("kind", "workers", "site", "address")
-_ANALYSIS_KEYS = ("metrics", "num_resamples", "conf_level")
-_KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)(?:\[(\d+)\])?$")
-
-
-# ---------------------------------------------------------------------------------------------
-# The study: what to run
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """One design parameter.
-
-    key: as written in the study (``parameters.care.gp_contacts_per_year[2]``); target:
-    ``config`` or ``policy``; path: the configuration path or the lever name, without the
-    index; index: the tuple element, or None; kind: float, int, bool or str; bounds / values /
-    levels: as given; valid: the schema's own range (lo, hi); unit: the schema's unit.
-    """
-
-    key: str
-    target: str
-    path: str
-    index: int | None
-    kind: str
-    bounds: tuple[float, float] | None = None
-    values: tuple[Any, ...] | None = None
-    levels: int | None = None
-    valid: tuple[float | None, float | None] = (None, None)
-    unit: str = ""
-
-    def convert(self, value: Any) -> Any:
-        """A sampled value in this parameter's type (integers are rounded)."""
-        value = V.plain(value)
-        if self.kind == "int" and isinstance(value, float):
-            return round(value)
-        if self.kind == "float" and V.is_int(value):
-            return float(value)
-        return value
-
-
-@dataclass(frozen=True)
-class Design:
-    """The design over parameters: method (none, grid, lhs, sobol, morris), its parameters, the
-    number ``n`` (sobol: base samples; lhs: points; morris: trajectories), the sampling seed,
-    ``calc_second_order`` (sobol) and ``num_levels`` (morris)."""
-
-    method: str = "none"
-    parameters: tuple[Parameter, ...] = ()
-    n: int | None = None
-    seed: int = 0
-    calc_second_order: bool = False
-    num_levels: int = 4
-
-    @property
-    def keys(self) -> list[str]:
-        return [p.key for p in self.parameters]
-
-    def points(self) -> list[list[Any]]:
-        """The design points, one list of values per point (in each parameter's type)."""
-        from . import sensitivity
-
-        values = []
-        for p in self.parameters:
-            if p.values is not None:
-                values.append(list(p.values))
-            elif p.levels is not None and p.bounds is not None:
-                import numpy as np
-
-                grid = [p.convert(float(v)) for v in np.linspace(*p.bounds, p.levels)]
-                values.append(list(dict.fromkeys(grid)))
-            else:
-                values.append(None)
-        raw = sensitivity.sample(
-            self.method,
-            self.keys,
-            bounds=[p.bounds for p in self.parameters],
-            values=values,
-            n=self.n,
-            seed=self.seed,
-            calc_second_order=self.calc_second_order,
-            num_levels=self.num_levels,
-        )
-        return [[p.convert(v) for p, v in zip(self.parameters, row, strict=True)] for row in raw]
-
-
-@dataclass(frozen=True)
-class Study:
-    """A sweep study (see the module docstring and docs/sweeps.md for the file format).
-
-    Shared with :class:`zonesim.experiment.Experiment`: name, scenario, config, policies,
-    years, warmup_days, seed, population, overrides (``policy.<lever>=value`` sets a lever of
-    every policy). Own: replicates (>= 1), retries (extra attempts of a failing run), design,
-    timeseries (keep the monthly series), executor (the ``[executor]`` table: kind, workers,
-    site, address), analysis (the ``[analysis]`` table: metrics, num_resamples, conf_level).
-    """
-
-    name: str = "sweep"
-    description: str = ""
-    scenario: str = "baseline"
-    config: str | None = None
-    policies: tuple[str, ...] = ("status_quo",)
-    replicates: int = 1
-    years: float = 1.0
-    warmup_days: int = WARMUP_DAYS
-    seed: int = 2020
-    population: int | None = None
-    overrides: tuple[str, ...] = ()
-    retries: int = DEFAULT_RETRIES
-    design: Design = field(default_factory=Design)
-    timeseries: bool = True
-    executor: Mapping[str, Any] = field(default_factory=dict)
-    analysis: Mapping[str, Any] = field(default_factory=dict)
-    source: str = field(default="<study>", compare=False)
-    text: str | None = field(default=None, compare=False, repr=False)
-
-    def seeds(self) -> list[int]:
-        """The seed of each replicate: the same under every policy and design point."""
-        from .experiment import replicate_seed
-
-        return [replicate_seed(self.seed, r) for r in range(self.replicates)]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The study as a TOML-able dict (what identifies it; paths as resolved)."""
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            if f.name in ("source", "text", "design", "executor", "analysis"):
-                continue
-            v = getattr(self, f.name)
-            if v is None:
-                continue
-            out[f.name] = list(v) if isinstance(v, tuple) else v
-        d = self.design
-        design: dict[str, Any] = {"method": d.method, "seed": d.seed}
-        if d.n is not None:
-            design["n"] = d.n
-        if d.method == "sobol":
-            design["calc_second_order"] = d.calc_second_order
-        if d.method == "morris":
-            design["num_levels"] = d.num_levels
-        params: dict[str, Any] = {}
-        for p in d.parameters:
-            spec: dict[str, Any] = {}
-            if p.bounds is not None:
-                spec["bounds"] = list(p.bounds)
-            if p.values is not None:
-                spec["values"] = list(p.values)
-            if p.levels is not None:
-                spec["levels"] = p.levels
-            params[p.key] = spec
-        design["parameters"] = params
-        out["design"] = design
-        out["outputs"] = {"scorecard": True, "timeseries": self.timeseries}
-        if self.executor:
-            out["executor"] = {k: v for k, v in self.executor.items() if k != "source"}
-        if self.analysis:
-            out["analysis"] = dict(self.analysis)
-        return out
-
-
-def _err(expected: str, source: str, key: str, value: Any = None, show: bool = True):
-    return ZonesimInputError(expected, source=source, field=key, value=value, show_value=show)
-
-
-def _unknown(key: str, allowed: Iterable[str], source: str, prefix: str = ""):
-    import difflib
-
-    allowed = sorted(allowed)
-    match = difflib.get_close_matches(str(key), allowed, n=1)
-    hint = f" (did you mean '{match[0]}'?)" if match else ""
-    return _err(
-        f"unknown key{hint}; expected one of: {', '.join(allowed)}",
-        source,
-        f"{prefix}{key}",
-        None,
-        False,
-    )
-
-
-def _table(value: Any, source: str, key: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _err("expected a table of keys", source, key, value)
-    return value
-
-
-def _int(value: Any, source: str, key: str, lo: int, hi: int, what: str = "an integer") -> int:
-    return V.check_int(
-        value,
-        field=key,
-        source=source,
-        lo=lo,
-        hi=hi,
-        integral_float=True,
-        expected=f"expected {what} from {lo} to {hi}",
-    )
-
-
-def _bool(value: Any, source: str, key: str) -> bool:
-    return V.check_bool(value, field=key, source=source)
-
-
-# --- the schema: what a design parameter may name ---------------------------------------------
-
-
-@cache
-def _catalog() -> dict[str, dict[str, Any]]:
-    """Every key a design may vary: path -> target, kind, element kind, length, range, unit,
-    choices, default."""
-    from .config import Config, PolicyConfig
-
-    out: dict[str, dict[str, Any]] = {}
-
-    def kind_of(tp: Any) -> tuple[str, str | None, bool]:
-        origin = typing.get_origin(tp)
-        if origin is tuple:
-            args = typing.get_args(tp)
-            return "tuple", {int: "int", float: "float"}.get(args[0], "float"), True
-        return {bool: "bool", int: "int", float: "float", str: "str"}[tp], None, False
-
-    def walk(obj: Any, prefix: str) -> None:
-        hints = typing.get_type_hints(type(obj))
-        for f in dataclasses.fields(obj):
-            if f.metadata.get("internal"):
-                continue
-            v = getattr(obj, f.name)
-            path = f"{prefix}{f.name}"
-            if dataclasses.is_dataclass(v):
-                walk(v, path + ".")
-                continue
-            kind, elem, _ = kind_of(hints[f.name])
-            out[path] = {
-                "target": "config",
-                "kind": kind,
-                "elem": elem,
-                "length": len(v) if isinstance(v, tuple) else None,
-                "lo": f.metadata.get("lo"),
-                "hi": f.metadata.get("hi"),
-                "unit": f.metadata.get("unit", ""),
-                "choices": f.metadata.get("choices"),
-            }
-
-    walk(Config(), "")
-    hints = typing.get_type_hints(PolicyConfig)
-    for f in dataclasses.fields(PolicyConfig):
-        if f.name in ("name", "description"):
-            continue
-        kind, elem, _ = kind_of(hints[f.name])
-        out[f"policy.{f.name}"] = {
-            "target": "policy",
-            "kind": kind,
-            "elem": elem,
-            "length": None,
-            "lo": f.metadata.get("lo"),
-            "hi": f.metadata.get("hi"),
-            "unit": f.metadata.get("unit", ""),
-            "choices": f.metadata.get("choices"),
-        }
-    return out
-
-
-def _number(v: Any) -> bool:
-    return V.is_number(v) and math.isfinite(v)
-
-
-def _parse_parameter(key: str, spec: Any, method: str, source: str, where: str) -> Parameter:
-    """One ``[design.parameters]`` entry, checked against the schema."""
-    m = _KEY_RE.match(key)
-    cat = _catalog()
-    path, index = (m.group(1), m.group(2)) if m else (key, None)
-    info = cat.get(path)
-    if info is None:
-        import difflib
-
-        match = difflib.get_close_matches(path, list(cat), n=1, cutoff=0.6)
-        hint = f" (did you mean '{match[0]}'?)" if match else ""
-        raise _err(
-            f"unknown parameter{hint}; expected a configuration path such as "
-            "parameters.switching.cm_work_hours_per_day, an element such as "
-            "parameters.care.gp_contacts_per_year[2], or policy.<lever> (zonesim policies "
-            "status_quo lists the levers)",
-            source,
-            where,
-            None,
-            False,
-        )
-    kind = info["kind"]
-    if kind == "tuple":
-        if index is None:
-            raise _err(
-                f"this parameter is a list of {info['length']} values; vary one element, "
-                f"e.g. {path}[0]",
-                source,
-                where,
-                None,
-                False,
-            )
-        index_i = int(index)
-        if index_i >= info["length"]:
-            raise _err(
-                f"no element {index_i}; expected an index from 0 to {info['length'] - 1}",
-                source,
-                where,
-                None,
-                False,
-            )
-        kind = info["elem"]
-    elif index is not None:
-        raise _err("this parameter is not a list; drop the [index]", source, where, None, False)
-    index_v = None if index is None else int(index)
-    target = info["target"]
-    lever = path.removeprefix("policy.") if target == "policy" else path
-
-    if isinstance(spec, list):
-        spec = {"values": spec} if method == "grid" else {"bounds": spec}
-    if not isinstance(spec, dict):
-        raise _err(
-            "expected [low, high] bounds or a table with bounds, values or levels",
-            source,
-            where,
-            spec,
-        )
-    for k in spec:
-        if k not in _PARAM_KEYS:
-            raise _unknown(k, _PARAM_KEYS, source, where + ".")
-    lo_valid, hi_valid = info["lo"], info["hi"]
-    bounds = values = levels = None
-    if "bounds" in spec:
-        b = spec["bounds"]
-        bw = where + ".bounds"
-        if kind not in ("int", "float"):
-            raise _err(f"a {kind} parameter has no bounds; list its values (grid)", source, bw, b)
-        if not isinstance(b, list) or len(b) != 2 or not all(_number(x) for x in b):
-            raise _err("expected [low, high], two finite numbers", source, bw, b)
-        lo, hi = float(b[0]), float(b[1])
-        if not lo < hi:
-            raise _err("expected low < high", source, bw, b)
-        unit = f" ({info['unit']})" if info["unit"] else ""
-        if lo_valid is not None and lo < lo_valid:
-            raise _err(
-                f"expected bounds within the parameter's range: low >= {lo_valid:g}{unit}",
-                source,
-                bw,
-                b,
-            )
-        if hi_valid is not None and hi > hi_valid:
-            raise _err(
-                f"expected bounds within the parameter's range: high <= {hi_valid:g}{unit}",
-                source,
-                bw,
-                b,
-            )
-        if kind == "int" and math.floor(hi) < math.ceil(lo):
-            raise _err("expected bounds that contain an integer", source, bw, b)
-        bounds = (lo, hi)
-    if "values" in spec:
-        vals = spec["values"]
-        vw = where + ".values"
-        if method != "grid":
-            raise _err(
-                f"a {method} design samples within bounds; give bounds = [low, high]",
-                source,
-                vw,
-                vals,
-            )
-        if not isinstance(vals, list) or not vals:
-            raise _err("expected a non-empty list of values", source, vw, vals)
-        checked = []
-        for i, v in enumerate(vals):
-            checked.append(_check_value(v, kind, info, source, f"{vw}[{i}]"))
-        if len(set(map(repr, checked))) != len(checked):
-            raise _err("expected each value once", source, vw, vals)
-        values = tuple(checked)
-    if "levels" in spec:
-        lv = where + ".levels"
-        if method != "grid":
-            raise _err("levels belong to grid designs", source, lv, spec["levels"])
-        levels = _int(spec["levels"], source, lv, 2, 10_000, "a number of levels")
-        if bounds is None:
-            raise _err("levels need bounds = [low, high]", source, lv, levels)
-    if method == "grid":
-        if values is None and levels is None:
-            raise _err("a grid needs values = [...] or bounds with levels", source, where, spec)
-        if values is not None and bounds is not None:
-            raise _err("give values or bounds with levels, not both", source, where, spec)
-    elif bounds is None:
-        raise _err(f"a {method} design needs bounds = [low, high]", source, where, spec)
-    return Parameter(
-        key=key,
-        target=target,
-        path=lever,
-        index=index_v,
-        kind=kind,
-        bounds=bounds,
-        values=values,
-        levels=levels,
-        valid=(lo_valid, hi_valid),
-        unit=info["unit"],
-    )
-
-
-def _check_value(v: Any, kind: str, info: dict, source: str, where: str) -> Any:
-    v = V.plain(v)  # numpy scalars as their Python kinds
-    if kind == "bool":
-        return _bool(v, source, where)
-    if kind == "str":
-        return V.check_str(v, field=where, source=source, choices=info["choices"])
-    if not _number(v):
-        raise _err("expected a finite number", source, where, v)
-    if kind == "int":
-        if isinstance(v, float) and not v.is_integer():
-            raise _err("expected an integer", source, where, v)
-        v = int(v)
-    else:
-        v = float(v)
-    unit = f" ({info['unit']})" if info["unit"] else ""
-    if info["lo"] is not None and v < info["lo"]:
-        raise _err(f"expected a value >= {info['lo']:g}{unit}", source, where, v)
-    if info["hi"] is not None and v > info["hi"]:
-        raise _err(f"expected a value <= {info['hi']:g}{unit}", source, where, v)
-    return v
-
-
-def _flatten_parameters(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"parameters": {"switching": {"x": [1, 2]}}}`` -> ``{"parameters.switching.x": ...}``;
-    quoted dotted keys pass through. A leaf is a list or a table of bounds/values/levels."""
-    out: dict[str, Any] = {}
-    for k, v in data.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict) and v and not (set(v) & set(_PARAM_KEYS)):
-            out.update(_flatten_parameters(v, key + "."))
-        else:
-            out[key] = v
-    return out
-
-
-def _parse_design(data: Any, source: str, study_seed: int) -> Design:
-    from . import sensitivity
-
-    data = _table(data, source, "design")
-    for k in data:
-        if k not in _DESIGN_KEYS:
-            raise _unknown(k, _DESIGN_KEYS, source, "design.")
-    params_raw = _table(data.get("parameters", {}), source, "design.parameters")
-    method = data.get("method", "grid" if params_raw else "none")
-    if method not in sensitivity.METHODS:
-        raise _err(
-            f"expected one of: {', '.join(sensitivity.METHODS)}", source, "design.method", method
-        )
-    flat = _flatten_parameters(params_raw)
-    if method == "none" and flat:
-        raise _err("a design with parameters needs a method", source, "design.method", method)
-    if method != "none" and not flat:
-        raise _err(
-            f"a {method} design needs parameters ([design.parameters])",
-            source,
-            "design.parameters",
-            None,
-            False,
-        )
-    params = tuple(
-        _parse_parameter(k, v, method, source, f"design.parameters.{k}") for k, v in flat.items()
-    )
-    seen: dict[tuple, str] = {}
-    for p in params:
-        for ident in ((p.target, p.path, p.index), (p.target, p.path, None)):
-            if ident in seen and (ident[2] is not None or p.index is None):
-                raise _err(
-                    f"varied twice (also as '{seen[ident]}')",
-                    source,
-                    f"design.parameters.{p.key}",
-                    None,
-                    False,
-                )
-        seen[(p.target, p.path, p.index)] = p.key
-        if p.index is None:
-            seen[(p.target, p.path, None)] = p.key
-    n = data.get("n")
-    if method in ("lhs", "sobol", "morris"):
-        if n is None:
-            what = {"sobol": "base samples", "lhs": "points", "morris": "trajectories"}[method]
-            raise _err(
-                f"a {method} design needs n (its number of {what})", source, "design.n", None, False
-            )
-        n = _int(n, source, "design.n", 2 if method != "lhs" else 1, 10_000_000)
-    elif n is not None:
-        raise _err(f"a {method} design takes no n", source, "design.n", n)
-    seed = _int(data.get("seed", study_seed), source, "design.seed", 0, 2**32 - 1, "a seed")
-    second = data.get("calc_second_order", False)
-    if "calc_second_order" in data and method != "sobol":
-        raise _err(
-            "calc_second_order belongs to sobol designs", source, "design.calc_second_order", second
-        )
-    second = _bool(second, source, "design.calc_second_order")
-    levels = data.get("num_levels", 4)
-    if "num_levels" in data and method != "morris":
-        raise _err("num_levels belongs to morris designs", source, "design.num_levels", levels)
-    levels = _int(levels, source, "design.num_levels", 2, 1000, "a number of levels")
-    if method in ("sobol", "morris"):
-        for p in params:
-            if p.kind not in ("int", "float"):  # pragma: no cover - bounds imply a number
-                raise _err("expected a numeric parameter", source, f"design.parameters.{p.key}")
-    return Design(method, params, n, seed, second, levels)
-
-
-def _parse_executor(data: Any, source: str, base_dir: Path | None) -> dict[str, Any]:
-    if isinstance(data, str):  # executor = "local"
-        data = {"kind": data}
-    data = _table(data, source, "executor")
-    out: dict[str, Any] = {}
-    for k, v in data.items():
-        if k not in _EXECUTOR_KEYS:
-            raise _unknown(k, _EXECUTOR_KEYS, source, "executor.")
-        if k == "workers":
-            out[k] = _int(v, source, "executor.workers", 1, 100_000, "a number of workers")
-        else:
-            if not isinstance(v, str) or not v:
-                raise _err("expected a string", source, f"executor.{k}", v)
-            out[k] = v
-    from .executors import check_choice
-
-    if "kind" in out:
-        kind = out["kind"]
-        if kind != "address":
-            if base_dir is not None and kind.endswith(".toml") and not Path(kind).is_absolute():
-                out["kind"] = kind = str(base_dir / kind)
-            check_choice(kind, source, "executor.kind")
-        elif "address" not in out:
-            raise _err("expected an address = 'tcp://host:port'", source, "executor.address")
-    if "site" in out and base_dir is not None:
-        p = Path(out["site"])
-        if (p.suffix == ".toml" or "/" in out["site"]) and not p.is_absolute():
-            out["site"] = str(base_dir / p)
-    if out:
-        out["source"] = source
-    return out
-
-
-def _parse_analysis(data: Any, source: str) -> dict[str, Any]:
-    data = _table(data, source, "analysis")
-    out: dict[str, Any] = {}
-    for k, v in data.items():
-        if k not in _ANALYSIS_KEYS:
-            raise _unknown(k, _ANALYSIS_KEYS, source, "analysis.")
-        if k == "metrics":
-            if not isinstance(v, list) or not v or not all(isinstance(s, str) for s in v):
-                raise _err(
-                    "expected a non-empty list of metric names", source, "analysis.metrics", v
-                )
-            from .metrics import metric_sections
-
-            known = metric_sections()
-            for i, name in enumerate(v):
-                if name not in known:
-                    raise _err(
-                        f"unknown metric; expected one of: {', '.join(known)}",
-                        source,
-                        f"analysis.metrics[{i}]",
-                        name,
-                    )
-            out[k] = list(v)
-        elif k == "num_resamples":
-            out[k] = _int(v, source, "analysis.num_resamples", 10, 1_000_000)
-        else:
-            if not _number(v) or not 0 < v < 1:
-                raise _err(
-                    "expected a level between 0 and 1, e.g. 0.95", source, "analysis.conf_level", v
-                )
-            out[k] = float(v)
-    return out
-
-
-def _study_from_mapping(
-    data: Any, *, source: str, base_dir: Path | None, text: str | None
-) -> Study:
-    from .experiment import _relative_to, _validate_field
-
-    data = _table(data, source, "<root>")
-    changes: dict[str, Any] = {}
-    for key in data:
-        if key not in _TOP_KEYS:
-            raise _unknown(key, _TOP_KEYS, source)
-    seed = data.get("seed", Study.seed)
-    for key, value in data.items():
-        where = {"source": source, "field": key, "value": value}
-        if key in ("design", "outputs", "executor", "analysis"):
-            continue
-        if key == "replicates":
-            changes[key] = _int(value, source, key, 1, 100_000, "a number of replicates")
-        elif key == "retries":
-            changes[key] = _int(value, source, key, 0, 100, "a number of retries")
-        elif key == "description":
-            if not isinstance(value, str):
-                raise _err("expected a string", source, key, value)
-            changes[key] = value
-        elif key == "policies":
-            if isinstance(value, str):
-                value = [value]
-            changes[key] = _validate_field(key, value, where)
-        else:
-            changes[key] = _validate_field(key, value, where)
-    seed = changes.get("seed", seed)
-    if base_dir is not None:
-        for key in ("config", "scenario"):
-            if changes.get(key):
-                changes[key] = _relative_to(changes[key], base_dir, key != "config")
-        if "policies" in changes:
-            changes["policies"] = tuple(
-                _relative_to(p, base_dir, True) for p in changes["policies"]
-            )
-    changes["design"] = _parse_design(data.get("design", {}), source, seed)
-    outputs = _table(data.get("outputs", {}), source, "outputs")
-    for k, v in outputs.items():
-        if k not in _OUTPUT_KEYS:
-            raise _unknown(k, _OUTPUT_KEYS, source, "outputs.")
-        _bool(v, source, f"outputs.{k}")
-    if outputs.get("scorecard", True) is not True:
-        raise _err(
-            "the scorecard is always kept; expected true", source, "outputs.scorecard", False
-        )
-    changes["timeseries"] = outputs.get("timeseries", True)
-    changes["executor"] = _parse_executor(data.get("executor", {}), source, base_dir)
-    changes["analysis"] = _parse_analysis(data.get("analysis", {}), source)
-    if "name" not in changes and base_dir is not None:
-        stem = Path(source).stem
-        changes["name"] = stem if re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", stem) else "sweep"
-    return Study(**changes, source=source, text=text)
-
-
-def load_study(path: str | Path) -> Study:
-    """Read and check a study TOML. Any unknown key or bad value raises
-    :class:`~zonesim.errors.ZonesimInputError` naming the file and the key (nothing runs)."""
-    from .config import _read_toml
-
-    path = Path(path)
-    data = _read_toml(path)
-    text = path.read_text(encoding="utf-8")
-    return _study_from_mapping(data, source=str(path), base_dir=path.resolve().parent, text=text)
-
-
-def _as_study(study: Study | str | Path | Mapping[str, Any]) -> Study:
-    if isinstance(study, Study):
-        return study
-    if isinstance(study, (str, Path)):
-        p = Path(study)
-        if p.is_dir() and (p / STUDY_FILE).exists():
-            raise ZonesimInputError(
-                "this is a study's results folder; give the study file (its copy in the "
-                f"folder, {STUDY_FILE}, has paths relative to the original)",
-                source="<argument>",
-                field="study",
-                value=str(study),
-            )
-        return load_study(p)
-    if isinstance(study, Mapping):
-        return _study_from_mapping(dict(study), source="<study>", base_dir=None, text=None)
-    raise ZonesimInputError(
-        "expected a Study, a study TOML path or a dict",
-        source="<argument>",
-        field="study",
-        value=study,
-    )
-
 
 # ---------------------------------------------------------------------------------------------
 # Resolution: every run, checked, before anything runs
@@ -813,10 +131,32 @@ class RunTask:
     config_hash: str
     provenance: Mapping[str, Any]
     attempt: int = 1
+    warm: str = ""  # the replicate's warm-up checkpoint (warmups/<warm>.npz); "" for none
+    warm_task: WarmTask | None = None  # how to make it when it is missing
+    checkpoint: str | None = None  # a user's checkpoint every replicate starts from
+
+
+@dataclass(frozen=True)
+class WarmTask:
+    """The warm-up of one replicate (and design point), shared by its policies: run it under
+    the warm-up policy and save it as ``warmups/<warm>.npz`` (picklable)."""
+
+    warm: str
+    folder: str
+    config: Any
+    policy: Any  # the warm-up policy
+    seed: int
+    warmup_days: int
+    horizon_years: float
+    attempt: int = 1
+
+    @property
+    def run(self) -> str:  # the driver's name for any unit of work
+        return f"warmup-{self.warm}"
 
 
 @dataclass
-class SweepPlan:
+class StudyPlan:
     """A resolved study: the manifest (one row per design point x policy x replicate) and the
     distinct runs (a run shared by two identical points is run once)."""
 
@@ -828,6 +168,8 @@ class SweepPlan:
     manifest: Any  # pandas DataFrame: point, policy, replicate, seed, run, <keys>
     tasks: dict[str, RunTask]  # run -> task (folder left empty until a folder is chosen)
     study_hash: str
+    resolved: dict[str, Any] = dataclasses.field(default_factory=dict)  # point 0's policies
+    warm_tasks: dict[str, WarmTask] = dataclasses.field(default_factory=dict)
 
     @property
     def n_runs(self) -> int:
@@ -846,9 +188,16 @@ class SweepPlan:
         return (
             f"study {s.name}: {what}, {len(self.points)} point(s) x {len(self.policies)} "
             f"policy(ies) x {s.replicates} replicate(s) = {len(self.manifest)} runs{extra}; "
-            f"{s.years:g} year(s) after {s.warmup_days} days of warm-up, "
+            f"{s.years:g} year(s) after {self.warmup_text()}, "
             f"{self.base_config.zone.population:,} inhabitants"
+            + (", parameter draws per replicate (PSA)" if s.psa.enabled else "")
         )
+
+    def warmup_text(self) -> str:
+        s = self.study
+        if s.checkpoint:
+            return f"the checkpoint {s.checkpoint}"
+        return f"a shared warm-up of {s.warmup_days} days under {s.warmup_policy}"
 
 
 def _canonical(obj: Any) -> str:
@@ -913,22 +262,29 @@ def _reraise_for_point(
     ) from None
 
 
-def resolve_study(study: Study | str | Path | Mapping[str, Any]) -> SweepPlan:
-    """Load everything and resolve every run (configuration and policy at each design point,
-    budget envelopes, seeds, run names). Raises :class:`~zonesim.errors.ZonesimInputError` for
-    any bad input, before anything runs or is written."""
-    import pandas as pd
+def _base_config(s: Study, config_ov: list[str]):
+    """The study's configuration before any design point or draw: its zone and scenario, or
+    the configuration saved in its checkpoint; overrides applied."""
+    from ..config import Config, apply_overrides, from_dict, load_config
 
-    from . import __version__
-    from .config import apply_overrides, load_config, load_policy, parse_override, to_dict
-    from .experiment import _git_info
-    from .policies import apply_budget, preset_names
+    if s.checkpoint:
+        from ..checkpoint import read_metadata
 
-    s = _as_study(study)
-    config_ov, policy_ov = [], []
-    for text in s.overrides:
-        key, _ = parse_override(text)
-        (policy_ov if key.startswith("policy.") else config_ov).append(text)
+        for key, value in (("config", s.config), ("population", s.population)):
+            if value is not None:
+                raise _err(
+                    "a study that starts from a checkpoint takes the zone of the checkpoint "
+                    "(leave config and population out)",
+                    s.source,
+                    key,
+                    value,
+                )
+        with _named_by_study(s, "checkpoint"):
+            meta = read_metadata(s.checkpoint)
+        if meta.get("model") != "ZoneModel":
+            raise _err("expected a checkpoint of one zone", s.source, "checkpoint", s.checkpoint)
+        base = from_dict(Config, meta["config"], source=str(s.checkpoint))
+        return apply_overrides(base, config_ov) if config_ov else base, meta
     with _named_by_study(s, "scenario"):
         base = load_config(s.config, config_ov, scenario=s.scenario)
     if s.population is not None:
@@ -938,9 +294,38 @@ def resolve_study(study: Study | str | Path | Mapping[str, Any]) -> SweepPlan:
             raise ZonesimInputError(
                 exc.expected, source=s.source, field="population", value=s.population
             ) from None
-    from .geography import settle_zone_population  # a CSV zone: its true population
+    from ..geography import settle_zone_population  # a CSV zone: its true population
 
-    base = settle_zone_population(base, requested=s.population)
+    return settle_zone_population(base, requested=s.population), None
+
+
+def _file_digest(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def resolve_study(study: Study | str | Path | Mapping[str, Any]) -> StudyPlan:
+    """Load everything and resolve every run (configuration and policy at each design point,
+    budget envelopes, parameter draws, seeds, the shared warm-ups, run names). Raises
+    :class:`~zonesim.errors.ZonesimInputError` for any bad input, before anything runs or is
+    written."""
+    import pandas as pd
+
+    from .. import __version__
+    from ..config import apply_overrides, load_policy, parse_override, to_dict
+    from ..policies import apply_budget, preset_names
+    from .fields import DAYS_PER_YEAR, _git_info
+    from .psa import as_overrides, draw_parameters
+
+    s = _as_study(study)
+    config_ov, policy_ov = [], []
+    for text in s.overrides:
+        key, _ = parse_override(text)
+        (policy_ov if key.startswith("policy.") else config_ov).append(text)
+    base, ck_meta = _base_config(s, config_ov)
     presets = set(preset_names())
     policies: dict[str, Any] = {}
     for entry in s.policies:
@@ -955,6 +340,8 @@ def resolve_study(study: Study | str | Path | Mapping[str, Any]) -> SweepPlan:
                 list(s.policies),
             )
         policies[label] = pol
+    with _named_by_study(s, "warmup_policy"):
+        warm_pol = load_policy(s.warmup_policy)
     seeds = s.seeds()
     keys = s.design.keys
     params = s.design.parameters
@@ -965,9 +352,15 @@ def resolve_study(study: Study | str | Path | Mapping[str, Any]) -> SweepPlan:
         "git_commit": (git or {}).get("commit"),
         "git_dirty": (git or {}).get("dirty"),
     }
+    checkpoint_digest = _file_digest(s.checkpoint) if s.checkpoint else None
+    draws = [draw_parameters(s.psa, s.seed, r) for r in range(len(seeds))]
+    psa_keys = [f"psa.{k}" for k in draws[0]] if draws and draws[0] else []
     base_dict = to_dict(base)
     tasks: dict[str, RunTask] = {}
+    warm_tasks: dict[str, WarmTask] = {}
     rows: list[dict[str, Any]] = []
+    resolved_first: dict[str, Any] = {}
+    horizon = s.years + s.warmup_days / DAYS_PER_YEAR
     for i, row in enumerate(points):
         cfg_changes: dict[str, Any] = {}
         lever_changes: dict[str, Any] = {}
@@ -983,22 +376,65 @@ def resolve_study(study: Study | str | Path | Mapping[str, Any]) -> SweepPlan:
                 cur = list(cur)
                 cur[p.index] = v
                 cfg_changes[p.path] = cur
+        values = tuple(zip(keys, row, strict=True))
         try:
-            cfg = apply_overrides(base, cfg_changes) if cfg_changes else base
-            cfg_dict = to_dict(cfg) if cfg_changes else base_dict
-            resolved = {}
-            for label, pol in policies.items():
-                pp = load_policy(pol, lever_changes) if lever_changes else pol
-                resolved[label] = apply_budget(pp, cfg, cfg.zone.population)
+            cfg_point = apply_overrides(base, cfg_changes) if cfg_changes else base
         except ZonesimInputError as exc:
             _reraise_for_point(exc, s, keys, row, i)
-        values = tuple(zip(keys, row, strict=True))
-        for label, pol in resolved.items():
-            pol_dict = to_dict(pol)
-            digest = parameters_digest(cfg_dict, pol_dict)
-            config_hash = digest[:16]
-            for r, seed in enumerate(seeds):
+        point_cache: tuple | None = None  # the point's resolution when a replicate draws nothing
+        for r, seed in enumerate(seeds):
+            if draws[r] or point_cache is None:
+                cfg = cfg_point
+                if draws[r]:
+                    cfg = apply_overrides(cfg_point, as_overrides(draws[r], cfg_point))
+                try:
+                    resolved = {}
+                    for label, pol in policies.items():
+                        pp = load_policy(pol, lever_changes) if lever_changes else pol
+                        resolved[label] = apply_budget(pp, cfg, cfg.zone.population)
+                    warm_resolved = apply_budget(warm_pol, cfg, cfg.zone.population)
+                except ZonesimInputError as exc:
+                    _reraise_for_point(exc, s, keys, row, i)
+                cfg_dict = to_dict(cfg)
+                digests = {
+                    label: parameters_digest(cfg_dict, to_dict(pol))
+                    for label, pol in resolved.items()
+                }
+                warm_digest = _hash(to_dict(warm_resolved), 64)
+                if not draws[r]:
+                    point_cache = (cfg, resolved, warm_resolved, cfg_dict, digests, warm_digest)
+            else:
+                cfg, resolved, warm_resolved, cfg_dict, digests, warm_digest = point_cache
+            if i == 0 and r == 0:
+                resolved_first = resolved
+            run_values = values + tuple((f"psa.{k}", v) for k, v in draws[r].items())
+            if s.checkpoint:
+                warm_ident = {"checkpoint": checkpoint_digest, "seed": int(seed)}
+                warm = ""
+            else:
+                warm_ident = {
+                    "schema": RESULTS_SCHEMA_VERSION,
+                    "config": _hash(cfg_dict, 64),
+                    "policy": warm_digest,
+                    "seed": int(seed),
+                    "warmup_days": int(s.warmup_days),
+                    "horizon_years": float(horizon),
+                }
+                warm = _hash(warm_ident)
+                if warm not in warm_tasks:
+                    warm_tasks[warm] = WarmTask(
+                        warm=warm,
+                        folder="",
+                        config=cfg,
+                        policy=warm_resolved,
+                        seed=seed,
+                        warmup_days=s.warmup_days,
+                        horizon_years=s.years,
+                    )
+            for label, pol in resolved.items():
+                digest = digests[label]
                 ident = run_identity(digest, label, seed, r, s.years, s.warmup_days, s.timeseries)
+                ident["warmup"] = _hash(warm_ident)
                 run = _hash(ident)
                 if run not in tasks:
                     tasks[run] = RunTask(
@@ -1012,9 +448,12 @@ def resolve_study(study: Study | str | Path | Mapping[str, Any]) -> SweepPlan:
                         years=s.years,
                         warmup_days=s.warmup_days,
                         timeseries=s.timeseries,
-                        values=values,
-                        config_hash=config_hash,
+                        values=run_values,
+                        config_hash=digest[:16],
                         provenance=provenance,
+                        warm=warm,
+                        warm_task=warm_tasks.get(warm),
+                        checkpoint=s.checkpoint,
                     )
                 rows.append(
                     {
@@ -1023,14 +462,16 @@ def resolve_study(study: Study | str | Path | Mapping[str, Any]) -> SweepPlan:
                         "replicate": r,
                         "seed": seed,
                         "run": run,
-                        **dict(values),
+                        **dict(run_values),
                     }
                 )
-    manifest = pd.DataFrame(rows, columns=[*FIXED_COLUMNS, *keys])
+    manifest = pd.DataFrame(rows, columns=[*FIXED_COLUMNS, *keys, *psa_keys])
     for p in params:
         manifest[p.key] = manifest[p.key].astype(
             {"float": "float64", "int": "int64", "bool": "bool", "str": "object"}[p.kind]
         )
+    for c in psa_keys:
+        manifest[c] = manifest[c].astype("float64")
     for c in ("point", "replicate"):
         manifest[c] = manifest[c].astype("int64")
     manifest["seed"] = manifest["seed"].astype("int64")
@@ -1040,10 +481,14 @@ def resolve_study(study: Study | str | Path | Mapping[str, Any]) -> SweepPlan:
             "config": base_dict,
             "policies": {k: to_dict(v) for k, v in policies.items()},
             "schema": RESULTS_SCHEMA_VERSION,
+            "checkpoint": checkpoint_digest,
         },
         16,
     )
-    return SweepPlan(s, base, policies, seeds, points, manifest, tasks, study_hash)
+    plan = StudyPlan(s, base, policies, seeds, points, manifest, tasks, study_hash)
+    plan.resolved = resolved_first
+    plan.warm_tasks = warm_tasks
+    return plan
 
 
 @contextlib.contextmanager
@@ -1053,7 +498,9 @@ def _named_by_study(s: Study, key: str):
     try:
         yield
     except ZonesimInputError as exc:
-        if exc.source not in (None, "<argument>"):
+        # a name given in code (an Experiment's defaults or arguments) keeps the argument's own
+        # field in the message; a name read from a file names the file and its key
+        if exc.source not in (None, "<argument>") or s.source in ("<defaults>", "<argument>"):
             raise
         raise ZonesimInputError(
             exc.expected, source=s.source, field=key, value=exc.value, show_value=True
@@ -1162,18 +609,21 @@ def _write_parquet_atomic(table, final: Path, *, replace: bool = False, small: b
         tmp.unlink(missing_ok=True)
 
 
-def _result_table(task: RunTask, card: dict, ts: Any, seconds: float, messages: list[str]):
-    """One run's rows: month 0 is the scorecard of the whole measured window, months 1.. the
-    monthly series (when kept). Provenance goes into the file's metadata."""
+def _result_table(task: RunTask, out: Any, seconds: float, messages: list[str]):
+    """One run's rows: ``month 0, year 0`` is the scorecard of the whole measured horizon,
+    ``month 0, year k`` the scorecard of measured year k, ``month 1..`` the monthly series (when
+    kept, ``year`` 0). Provenance goes into the file's metadata."""
     import numpy as np
     import pyarrow as pa
 
-    from .config import to_dict
-    from .core.state import DAYS_PER_YEAR
+    from ..config import to_dict
 
+    card, year_cards = out["card"], list(out.get("years") or [])
+    ts = out.get("timeseries")
     months = 0 if (ts is None or not task.timeseries) else len(ts)
-    n = 1 + months
-    end_day = task.warmup_days + round(task.years * DAYS_PER_YEAR)  # simulation day the window ends
+    ny = len(year_cards)
+    n = 1 + ny + months
+    end_day = task.warmup_days + round(task.years * 365)  # simulation day the window ends
     cols: dict[str, Any] = {
         "run": pa.array([task.run] * n, pa.string()),
         "policy": pa.array([task.label] * n, pa.string()),
@@ -1191,16 +641,20 @@ def _result_table(task: RunTask, card: dict, ts: Any, seconds: float, messages: 
             else pa.string()
         )
         cols[key] = pa.array([v] * n, typ)
-    month = [0] + ([int(x) for x in ts["month"]] if months else [])
-    day = [end_day] + ([int(x) for x in ts["day"]] if months else [])
+    month = [0] * (1 + ny) + ([int(x) for x in ts["month"]] if months else [])
+    year = [0, *range(1, ny + 1)] + [0] * months
+    year_end = [task.warmup_days + 365 * (k + 1) for k in range(ny)]
+    day = [end_day, *year_end] + ([int(x) for x in ts["day"]] if months else [])
     cols["month"] = pa.array(month, pa.int32())
+    cols["year"] = pa.array(year, pa.int32())
     cols["day"] = pa.array(day, pa.int32())
     ts_cols = [c for c in ts.columns if c not in ("day", "month")] if months else []
     score_cols = list(card)
     for name in dict.fromkeys(score_cols + ts_cols):
-        first = float(card.get(name, float("nan")))
+        first = [float(card.get(name, float("nan")))]
+        first += [float(c.get(name, float("nan"))) for c in year_cards]
         rest = ts[name].to_numpy(dtype=float) if name in ts_cols else np.full(months, np.nan)
-        cols[name] = pa.array(np.concatenate([[first], rest]), pa.float64())
+        cols[name] = pa.array(np.concatenate([first, rest]), pa.float64())
     prov = dict(task.provenance)
     cols["config_hash"] = pa.array([task.config_hash] * n, pa.string())
     cols["zonesim_version"] = pa.array([prov.get("zonesim_version")] * n, pa.string())
@@ -1226,6 +680,8 @@ def _result_table(task: RunTask, card: dict, ts: Any, seconds: float, messages: 
             "seed": task.seed,
             "years": task.years,
             "warmup_days": task.warmup_days,
+            "warmup": task.warm or None,
+            "checkpoint": task.checkpoint,
             "timeseries": task.timeseries,
             "values": dict(task.values),
         },
@@ -1237,13 +693,67 @@ def _result_table(task: RunTask, card: dict, ts: Any, seconds: float, messages: 
     return table.replace_schema_metadata({_META_KEY: json.dumps(meta, default=str).encode()})
 
 
-def _simulate(task: RunTask) -> tuple[dict, Any]:
-    """The simulation of one run (a seam: tests replace it to make runs fail or stall)."""
-    from .experiment import run_replicate
+def _warm_path(folder: str | Path, warm: str) -> Path:
+    return Path(folder) / WARMUPS / f"{warm}.npz"
 
-    return run_replicate(
-        task.config, task.policy, task.seed, task.years, task.warmup_days, population=None
+
+def _make_warmup(task: WarmTask) -> Path:
+    """Run one replicate's warm-up and save it (atomically; two workers making the same one
+    write the same bits, and the last rename wins)."""
+    from .simulate import warm_model
+
+    model = warm_model(
+        task.config,
+        task.seed,
+        warmup_days=task.warmup_days,
+        horizon_years=task.horizon_years,
+        warmup_policy=task.policy,
     )
+    return model.save(_warm_path(task.folder, task.warm), warmup=task.warm)
+
+
+def execute_warmup(task: WarmTask) -> dict[str, Any]:
+    """Make one replicate's shared warm-up on a worker (skipped when its checkpoint exists).
+    Returns a small summary like :func:`execute_run`'s."""
+    path = _warm_path(task.folder, task.warm)
+    summary: dict[str, Any] = {"run": task.run, "attempt": task.attempt, "worker": _worker_id()}
+    if path.exists():
+        return {**summary, "status": "done", "skipped": True, "seconds": 0.0}
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the runs report the warnings of their horizon
+            _make_warmup(task)
+    except Exception as exc:
+        return {
+            **summary,
+            "status": "failed",
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc()[-6000:],
+            "seconds": time.perf_counter() - t0,
+        }
+    return {**summary, "status": "done", "skipped": False, "seconds": time.perf_counter() - t0}
+
+
+def _simulate(task: RunTask):
+    """The simulation of one run (a seam: tests replace it to make runs fail or stall): load
+    the replicate's warm-up (making it if it is missing), branch the run's policy, measure."""
+    from ..model import ZoneModel
+    from .simulate import measure
+
+    if task.checkpoint:
+        start = ZoneModel.load(task.checkpoint, agents=False)
+        model = start.branch(task.policy, config=task.config, rng=task.seed)
+    else:
+        path = _warm_path(task.folder, task.warm)
+        if not path.exists():
+            if task.warm_task is None:  # pragma: no cover - resolve_study always sets it
+                raise RuntimeError(f"warm-up {task.warm} is missing")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                _make_warmup(dataclasses.replace(task.warm_task, folder=task.folder))
+        model = ZoneModel.load(path, agents=False).branch(task.policy)
+    return measure(model, task.years)
 
 
 def execute_run(task: RunTask) -> dict[str, Any]:
@@ -1272,10 +782,10 @@ def execute_run(task: RunTask) -> dict[str, Any]:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            card, ts = _simulate(task)
+            out = _simulate(task)
         seconds = time.perf_counter() - t_sim
         messages = list(dict.fromkeys(str(w.message) for w in caught))
-        table = _result_table(task, card, ts, seconds, messages)
+        table = _result_table(task, out, seconds, messages)
         committed = _write_parquet_atomic(table, final)
     except Exception as exc:
         seconds = time.perf_counter() - t0
@@ -1293,6 +803,7 @@ def execute_run(task: RunTask) -> dict[str, Any]:
         "seconds": seconds,
         "total_seconds": time.perf_counter() - t0,
         "warnings": len(messages),
+        "messages": messages,
     }
 
 
@@ -1416,7 +927,7 @@ def _read_json(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def _write_manifest(folder: Path, plan: SweepPlan) -> None:
+def _write_manifest(folder: Path, plan: StudyPlan) -> None:
     import pyarrow as pa
 
     s = plan.study
@@ -1443,7 +954,7 @@ def _write_manifest(folder: Path, plan: SweepPlan) -> None:
     _write_parquet_atomic(table, folder / DESIGN_FILE, replace=True)
     text = s.text
     if text is None:
-        from .experiment import toml_dumps
+        from .fields import toml_dumps
 
         text = toml_dumps(s.to_dict())
     tmp = folder / f".{STUDY_FILE}.{uuid.uuid4().hex[:8]}.tmp"
@@ -1463,7 +974,8 @@ def _read_meta(path: Path) -> dict[str, Any]:
 
 
 def _clean_temporaries(folder: Path) -> None:
-    for sub in (RUNS, FAILED, ""):
+    """Remove what a killed worker or driver left half-written (never a committed file)."""
+    for sub in (RUNS, FAILED, WARMUPS, ""):
         d = folder / sub if sub else folder
         if d.is_dir():
             for p in d.glob(".*.tmp"):
@@ -1541,8 +1053,8 @@ def sweep(
     """Run a study: every design point x policy x replicate, skipping runs already done.
 
     ``study``: a study TOML path, a :class:`Study` or a dict in the file's format.
-    ``executor``: ``"sequential"``, ``"local"``, ``"slurm"`` (with ``site``), a scheduler
-    address, a profile name or path (``configs/executors/``), a
+    ``executor``: ``"sequential"``, ``"processes"``, ``"local"``, ``"slurm"`` (with ``site``),
+    a scheduler address, a profile name or path (``configs/executors/``), a
     :class:`~zonesim.executors.ExecutorSpec`, a ``distributed.Client``, or any
     :class:`concurrent.futures.Executor` (used as is, not shut down); None: the study's
     ``[executor]``, else a local Dask cluster where Dask is installed. ``workers``: local
@@ -1556,65 +1068,103 @@ def sweep(
     recorded (``failed/``) and retried; the others go on. Ctrl-C stops the workers; a rerun
     resumes.
     """
-    import concurrent.futures as cf
-
-    from .executors import ExecutorSpec, resolve_executor
-
     s = _as_study(study)
     if retries is not None:
         retries = _int(retries, "<argument>", "retries", 0, 100, "a number of retries")
         s = dataclasses.replace(s, retries=retries)
-    given: cf.Executor | None = None
-    client = None
-    spec = None
-    if isinstance(executor, cf.Executor):
-        given = executor
-    elif (
-        executor is not None
-        and type(executor).__name__ == "Client"
-        and hasattr(executor, "get_executor")
-    ):
-        client = executor
-    else:
-        spec = resolve_executor(
-            executor
-            if isinstance(executor, (str, ExecutorSpec)) or executor is None
-            else str(executor),
-            workers=workers,
-            site=site,
-            study=s.executor,
-        )
+    spec = _executor_spec(executor, workers, site, s)
     plan = resolve_study(s)
-    if spec is not None and spec.kind in ("sequential", "local"):
-        _check_memory(plan, min(spec.capacity(), max(plan.n_runs, 1)))
     folder = Path(out) if out is not None else default_folder(s)
     if folder.exists() and not folder.is_dir():
         raise _err("expected a folder (or nothing) there", "<argument>", "out", str(folder))
-    return _run_plan(plan, folder, spec, given, client, workers, progress, on_result)
+    return run_study(
+        plan,
+        folder,
+        executor=executor if spec is None else spec,
+        workers=workers,
+        progress=progress,
+        on_result=on_result,
+    )
 
 
-def _check_memory(plan: SweepPlan, at_once: int) -> None:
+def _executor_spec(executor: Any, workers: int | None, site: str | None, s: Study):
+    """The :class:`~zonesim.executors.ExecutorSpec` an executor choice names (None for an
+    executor object or a Dask client, used as given); checked, nothing started."""
+    import concurrent.futures as cf
+
+    from ..executors import ExecutorSpec, resolve_executor
+
+    if isinstance(executor, cf.Executor) or _is_client(executor):
+        return None
+    return resolve_executor(
+        executor
+        if isinstance(executor, (str, ExecutorSpec)) or executor is None
+        else str(executor),
+        workers=workers,
+        site=site,
+        study=s.executor,
+    )
+
+
+def _is_client(obj: Any) -> bool:
+    return type(obj).__name__ == "Client" and hasattr(obj, "get_executor")
+
+
+def run_study(
+    plan: StudyPlan,
+    folder: str | Path,
+    *,
+    executor: Any = None,
+    workers: int | None = None,
+    progress: bool = False,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
+    command: str = "sweep",
+) -> SweepReport:
+    """Execute a resolved study into ``folder`` (resuming what is there): first the shared
+    warm-ups that runs still need, then the runs. ``executor``: as for :func:`sweep` (an
+    :class:`~zonesim.executors.ExecutorSpec`, a choice by name, an Executor, a Dask client).
+    ``command`` names the driver in the lock file (``sweep``, ``compare``)."""
+    import concurrent.futures as cf
+
+    from ..executors import ExecutorSpec
+
+    folder = Path(folder)
+    given = executor if isinstance(executor, cf.Executor) else None
+    client = executor if _is_client(executor) else None
+    spec = None
+    if given is None and client is None:
+        spec = (
+            executor
+            if isinstance(executor, ExecutorSpec)
+            else _executor_spec(executor, workers, None, plan.study)
+        )
+        if spec.kind in ("sequential", "local", "processes"):
+            _check_memory(plan, min(spec.capacity(), max(plan.n_runs, 1)))
+    return _run_plan(plan, folder, spec, given, client, workers, progress, on_result, command)
+
+
+def _check_memory(plan: StudyPlan, at_once: int) -> None:
     """The memory guard for runs on this machine, up front: the largest run of the study,
     ``at_once`` of them side by side, must fit in the memory available now."""
-    from .core.state import DAYS_PER_YEAR
-    from .memory import check_memory
-    from .population import estimate_run_bytes
+    from ..memory import check_memory
+    from ..population import estimate_run_bytes
 
     if not plan.tasks:
         return
     task = max(plan.tasks.values(), key=lambda t: t.config.zone.population)
-    need, what = estimate_run_bytes(
-        task.config, years=task.years + task.warmup_days / DAYS_PER_YEAR
-    )
+    need, what = estimate_run_bytes(task.config, years=task.years + task.warmup_days / 365.0)
     check_memory(need, f"{plan.study.source}: the largest run, {what},", runs=at_once)
 
 
-def _run_plan(plan, folder, spec, given, client, workers, progress, on_result) -> SweepReport:
-    from .executors import ExecutorHandle, open_executor
+def _run_plan(
+    plan, folder, spec, given, client, workers, progress, on_result, command="sweep"
+) -> SweepReport:
+    from ..executors import ExecutorHandle, _warmup_plugin, open_executor
+    from .simulate import warm_up
 
     s = plan.study
     t0 = time.perf_counter()
-    for sub in (RUNS, FAILED, ATTEMPTS):
+    for sub in (RUNS, FAILED, ATTEMPTS, WARMUPS):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     lock = _StudyLock(folder)
     info = {
@@ -1628,9 +1178,9 @@ def _run_plan(plan, folder, spec, given, client, workers, progress, on_result) -
         **next(iter(plan.tasks.values())).provenance,
         "argv": sys.argv if sys.argv and sys.argv[0] else None,
     }
-    lock.acquire(info)
+    lock.acquire(info, what=command)
     try:
-        _warn_if_other_code(lock.previous, info, folder)
+        _warn_if_other_code(lock.previous, {**info, "command": command}, folder)
         _clean_temporaries(folder)
         _write_manifest(folder, plan)
         done = _done_runs(folder) & set(plan.tasks)
@@ -1638,6 +1188,12 @@ def _run_plan(plan, folder, spec, given, client, workers, progress, on_result) -
             dataclasses.replace(t, folder=str(folder.resolve()))
             for run, t in plan.tasks.items()
             if run not in done
+        ]
+        needed = {t.warm for t in todo if t.warm}
+        warm_todo = [
+            dataclasses.replace(w, folder=str(folder.resolve()))
+            for key, w in plan.warm_tasks.items()
+            if key in needed and not _warm_path(folder, key).exists()
         ]
         report = SweepReport(
             folder=folder,
@@ -1652,14 +1208,13 @@ def _run_plan(plan, folder, spec, given, client, workers, progress, on_result) -
         )
         if not todo:
             report.wall_s = time.perf_counter() - t0
+            _remove_warmups(folder, plan)
             return report
         if given is not None:
             cap = workers or getattr(given, "_max_workers", None) or 1
             ctx = contextlib.nullcontext(ExecutorHandle(given, int(cap), type(given).__name__))
         elif client is not None:
-            from .executors import _warmup_plugin
-
-            client.register_plugin(_warmup_plugin())
+            client.register_plugin(_warmup_plugin(warm_up))
             cap = sum(
                 w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values()
             )
@@ -1667,20 +1222,64 @@ def _run_plan(plan, folder, spec, given, client, workers, progress, on_result) -
                 ExecutorHandle(client.get_executor(pure=False), max(1, cap), "Dask client", client)
             )
         else:
-            ctx = open_executor(spec)
+            ctx = open_executor(spec, warm=warm_up)
         with ctx as handle:
             report.executor = handle.description
+            if warm_todo:
+                _drive_warmups(warm_todo, handle, progress)
             _drive(folder, todo, handle, s.retries, report, progress, on_result)
         report.wall_s = time.perf_counter() - t0
+        if report.complete:
+            _remove_warmups(folder, plan)
         return report
     finally:
         lock.release()
 
 
+def _remove_warmups(folder: Path, plan: StudyPlan) -> None:
+    """Once every run of the study is done, its warm-ups are no longer needed (they are
+    checkpoints of several MB each): remove them. A study extended later makes them again."""
+    for key in plan.warm_tasks:
+        _warm_path(folder, key).unlink(missing_ok=True)
+
+
+def _drive_warmups(todo: list[WarmTask], handle, progress: bool) -> None:
+    """Make the shared warm-ups the runs need, in parallel. A warm-up that fails is made
+    again by its first run (whose error, if it fails again, is recorded like any run's)."""
+    import concurrent.futures as cf
+
+    from tqdm import tqdm
+
+    queue = deque(todo)
+    in_flight: set[cf.Future] = set()
+    with tqdm(
+        total=len(todo),
+        unit="warm-up",
+        desc="warm-ups",
+        file=sys.stderr,
+        disable=not progress,
+        leave=False,
+        dynamic_ncols=True,
+    ) as bar:
+        try:
+            while queue or in_flight:
+                while queue and len(in_flight) < handle.window:
+                    in_flight.add(handle.executor.submit(execute_warmup, queue.popleft()))
+                finished, in_flight = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
+                for fut in finished:
+                    with contextlib.suppress(Exception):
+                        fut.result()
+                    bar.update(1)
+        except BaseException:
+            for fut in in_flight:
+                fut.cancel()
+            raise
+
+
 def _warn_if_other_code(previous: dict[str, Any], now: dict[str, Any], folder: Path) -> None:
     """Resuming with another zonesim version or commit mixes results of two codes in one study
     (run names hash the inputs, not the code): say so."""
-    if previous.get("command") != "sweep":
+    if previous.get("command") not in ("sweep", "compare"):
         return
     for key, what in (("zonesim_version", "version"), ("git_commit", "git commit")):
         old, new = previous.get(key), now.get(key)
@@ -1916,18 +1515,29 @@ def _read_results(folder: Path):
     return table, roles
 
 
-def load_results(folder: str | Path, *, timeseries: bool = False, provenance: bool = False):
-    """The results of a sweep as one tidy pandas DataFrame.
+def load_results(
+    folder: str | Path,
+    *,
+    timeseries: bool = False,
+    years: bool = False,
+    provenance: bool = False,
+):
+    """The results of a study as one tidy pandas DataFrame.
 
-    One row per design point x policy x replicate with a result (``timeseries=True``: per
-    month of the measured window, with ``month`` and ``day``): ``point``, ``policy``,
-    ``replicate``, ``seed``, the design parameters (one column each, named by their key),
-    every metric, and ``run`` (the run's name). ``provenance=True`` adds ``config_hash``,
-    ``zonesim_version``, ``git_commit`` and ``run_seconds``. Runs not done yet (or failed) are
-    absent; :func:`status` counts them. Works before and after :func:`compact`.
+    One row per design point x policy x replicate with a result: ``point``, ``policy``,
+    ``replicate``, ``seed``, the design parameters and parameter draws (one column each,
+    named by their key; draws as ``psa.<key>``), every metric of the scorecard over the whole
+    measured horizon, and ``run`` (the run's name). ``years=True``: one row per run and
+    measured year instead (``year`` 1, 2, ...: the scorecard of that year alone, and ``day``,
+    the simulation day it ends). ``timeseries=True``: per month of the measured window (with
+    ``month`` and ``day``). ``provenance=True`` adds ``config_hash``, ``zonesim_version``,
+    ``git_commit`` and ``run_seconds``. Runs not done yet (or failed) are absent;
+    :func:`status` counts them. Works before and after :func:`compact`.
     """
     import pandas as pd
 
+    if timeseries and years:
+        raise _err("expected timeseries or years, not both", "<argument>", "years", True)
     folder = Path(folder)
     if not folder.is_dir():
         raise _err("no such folder", "<argument>", "folder", str(folder))
@@ -1939,18 +1549,28 @@ def load_results(folder: str | Path, *, timeseries: bool = False, provenance: bo
         cols = list(manifest.columns) if manifest is not None else list(FIXED_COLUMNS)
         return pd.DataFrame(columns=cols)
     df = table.to_pandas()
-    df = df.drop_duplicates(["run", "month"], keep="first")
-    df = df[df["month"] > 0] if timeseries else df[df["month"] == 0]
-    keep = ["run"] + (["month", "day"] if timeseries else [])
+    if "year" not in df.columns:  # a file of results schema 1
+        df["year"] = 0
+    df = df.drop_duplicates(["run", "month", "year"], keep="first")
+    if timeseries:
+        df = df[df["month"] > 0]
+        order = ["month"]
+    elif years:
+        df = df[(df["month"] == 0) & (df["year"] > 0)]
+        order = ["year"]
+    else:
+        df = df[(df["month"] == 0) & (df["year"] == 0)]
+        order = []
+    keep = ["run"] + (["month", "day"] if timeseries else ["year", "day"] if years else [])
     keep += [c for c in metric_cols if c in df.columns]
     if provenance:
         keep += [c for c in prov_cols if c in df.columns]
     if manifest is None:
         design = [c for c in df.columns if "." in c]
         front = ["policy", "replicate", "seed", *design]
-        out = df[front + keep].sort_values(["run", *(["month"] if timeseries else [])])
+        out = df[front + keep].sort_values(["run", *order])
         return out.reset_index(drop=True)
-    sub = df[keep].sort_values(["run", *(["month"] if timeseries else [])])
+    sub = df[keep].sort_values(["run", *order])
     out = manifest.merge(sub, on="run", how="inner", sort=False)
     front = [c for c in manifest.columns if c != "run"]
     out = out[[*front, *keep]]
@@ -2019,7 +1639,7 @@ def analyse(
     """
     import pandas as pd
 
-    from . import sensitivity
+    from .. import sensitivity
 
     folder = Path(folder)
     if not (folder / DESIGN_FILE).exists():
@@ -2119,23 +1739,3 @@ def _read_results_meta_only(folder: Path):
         if cols:
             break
     return None, cols
-
-
-# ``zonesim.sweep`` names both this module and its function :func:`sweep`: the package's
-# attribute is the module (Python binds a submodule there on import), made callable so that
-# ``zonesim.sweep(study, ...)`` runs a sweep while ``zonesim.sweep.load_results`` and
-# ``import zonesim.sweep`` keep working.
-class _CallableModule(types.ModuleType):
-    def __call__(self, *args: Any, **kwargs: Any) -> SweepReport:
-        return sweep(*args, **kwargs)
-
-
-def _make_callable() -> None:
-    import inspect
-
-    module = sys.modules[__name__]
-    module.__class__ = _CallableModule
-    module.__signature__ = inspect.signature(sweep)  # type: ignore[attr-defined]
-
-
-_make_callable()
