@@ -362,7 +362,9 @@ def migration(st, p, z, day, key):
         while excess >= 1 and span > 0 and tries < EMIGRATION_TRIES * excess:
             tries += 1
             zr.migration_counter += 1
-            entity = np.int64(z) * 1099511627776 + zr.migration_counter
+            # The probe is keyed by (zone, band, try) on the day, not by a running count: two
+            # runs that accepted a different inhabitant once still probe the same slots after.
+            entity = (np.int64(z) * N_AGE_BANDS + b) * 1048576 + tries
             i = zr.first_patient + np.int64(uniform(key, entity, day, PURPOSE_EMIGRATION) * span)
             if pat.situation[i] != STABLE or pat.flags[i] & _BUSY or pat.case_manager[i] >= 0:
                 continue

@@ -261,7 +261,7 @@ ZONE_DTYPE = np.dtype(
         # and how many more each band should have (the entrants' ages follow the deficits)
         ("band_count", np.int64, (N_AGE_BANDS,)),
         ("band_deficit", np.float64, (N_AGE_BANDS,)),
-        ("migration_counter", np.int64),  # entity ids of the emigration draws
+        ("migration_counter", np.int64),  # emigration probes made (a diagnostic)
         # balancing loop of recruitment (issue 15): FTE hired against the labour market's
         # yearly quota, running down at the quota's daily rate
         ("market_used", np.float64, (N_DISCIPLINES,)),
