@@ -3,6 +3,7 @@
 #
 #   bash scripts/docs.sh                  # build (mkdocs --strict: any warning fails)
 #   bash scripts/docs.sh --calibration    # first regenerate docs/calibration.md (about 10 s)
+#   bash scripts/docs.sh --validation     # first regenerate docs/validation.md (long runs)
 #   bash scripts/docs.sh serve            # live preview on http://127.0.0.1:8000
 #   bash scripts/docs.sh build -d /tmp/site   # further arguments go to mkdocs
 #
@@ -19,10 +20,13 @@ cd "$root"
 say() { echo "docs.sh: $*" >&2; }
 
 calibration=0
+validation=0
 args=()
 for a in "$@"; do
     if [[ "$a" == "--calibration" ]]; then
         calibration=1
+    elif [[ "$a" == "--validation" ]]; then
+        validation=1
     else
         args+=("$a")
     fi
@@ -48,6 +52,10 @@ export NO_MKDOCS_2_WARNING=1
 if [[ $calibration == 1 ]]; then
     say "regenerating docs/calibration.md (zonesim calibrate)"
     "$py" scripts/gen_calibration_md.py
+fi
+if [[ $validation == 1 ]]; then
+    say "regenerating docs/validation.md (20-year runs: tens of minutes on 2 cores)"
+    "$py" scripts/gen_validation_md.py
 fi
 
 case "${args[0]}" in

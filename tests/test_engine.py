@@ -36,8 +36,8 @@ def check_invariants(state, initial_alive):
         lo, hi = int(zr["first_patient"]), int(zr["next_free"])
         living = pat.situation[lo:hi] < S.DECEASED
         n_alive = int(living.sum())
-        # Nobody is lost or created except by demography (deaths and entrants).
-        expected = initial_alive[z] + acc["entrants"] - acc["deaths"].sum()
+        # Nobody is lost or created except by demography (deaths, emigrants and entrants).
+        expected = initial_alive[z] + acc["entrants"] - acc["deaths"].sum() - acc["emigrants"]
         assert n_alive == expected, (z, n_alive, expected)
         assert n_alive == zr["alive"]
         assert zr["next_free"] <= zr["end_patient"]

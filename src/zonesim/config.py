@@ -144,8 +144,9 @@ class ScenarioConfig:
     share_65plus_end: float = P(
         0.21,
         "share",
-        "Share aged 65+ at the end of the horizon (renewal follows a "
-        "straight path from start to end).",
+        "Share aged 65+ at the end of the horizon (`years`): births and migration by age "
+        "keep the initial age pyramid, its 65+ and under-65 parts rescaled along a straight "
+        "path from the start share to this one (equal shares: a stationary pyramid).",
         lo=0.0,
         hi=0.6,
         source=SRC_65,
@@ -163,10 +164,12 @@ class ScenarioConfig:
         source=SRC_GP_AGE,
     )
     recruitment_fte_per_100k_per_year: float = P(
-        3.0,
+        5.0,
         "FTE/100k/year",
-        "GP FTE recruited per 100,000 inhabitants per year (slow recruitment); the default "
-        "replaces retirements and strain-driven departures at the default GP density.",
+        "GP labour market: at most this many GP FTE per 100,000 inhabitants can be recruited "
+        "per year; recruitment answers vacancies (below the initial GP FTE) up to this limit. "
+        "The default (about 7% of the default density a year) exceeds the turnover of 3% a "
+        "year, so that only lumpy departures make vacancies last.",
         lo=0.0,
         hi=50.0,
     )
@@ -312,6 +315,29 @@ class NeedParams:
     )
     preferential_need_multiplier: float = P(
         1.3, "x", "Prevalence and progression multiplier for preferential SES.", lo=0.5, hi=5
+    )
+    # --- need can improve (issue 15): a monthly draw per patient, its own purpose ---
+    regression_1_0: tuple[float, ...] = P(
+        (0.0, 0.0, 0.0, 0.0, 0.0),
+        "1/year",
+        "Hazard chronic -> healthy per age band (remission).",
+        lo=0,
+        hi=1,
+    )
+    regression_2_1: tuple[float, ...] = P(
+        (0.02, 0.02, 0.02, 0.02, 0.02),
+        "1/year",
+        "Hazard complex -> chronic per age band (frailty and complexity can improve: "
+        "transitions between frailty states run both ways in cohort studies).",
+        lo=0,
+        hi=1,
+    )
+    regression_3_2: tuple[float, ...] = P(
+        (0.08, 0.08, 0.08, 0.08, 0.08),
+        "1/year",
+        "Hazard very high -> complex per age band.",
+        lo=0,
+        hi=1,
     )
     utility_by_need: tuple[float, ...] = P(
         (0.92, 0.78, 0.60, 0.42), "utility", f"Health utility {NEED4}.", lo=0, hi=1
@@ -473,6 +499,56 @@ class GatekeeperParams:
     )
     nurse_followup_minutes: float = P(
         20.0, "min", "Nurse time per chronic follow-up.", lo=1, hi=240
+    )
+    # --- balancing loops of access (issue 15): demand answers waiting, patients change
+    # practice, a practice that loses its last GP closes ---
+    deferral_per_wait_day: float = P(
+        0.05,
+        "1/day",
+        "Share of routine GP requests deferred (not made today; the need asks again later) per "
+        "day that the practice's expected wait exceeds unmet_wait_days.",
+        lo=0,
+        hi=1,
+    )
+    deferral_max_share: float = P(
+        0.5,
+        "share",
+        "At most this share of routine GP requests is deferred, however long the wait.",
+        lo=0,
+        hi=1,
+    )
+    give_up_per_day: float = P(
+        0.02,
+        "1/day",
+        "Daily hazard that a patient waiting beyond unmet_wait_days gives up the request "
+        "(forgone care, counted; the emergency department is a separate hazard).",
+        lo=0,
+        hi=1,
+    )
+    practice_change_wait_days: float = P(
+        3.0,
+        "days",
+        "A patient who has waited this long for a routine GP contact may re-register with "
+        "another practice of the zone.",
+        lo=0,
+        hi=365,
+    )
+    practice_change_per_day: float = P(
+        0.02,
+        "1/day",
+        "Daily hazard of re-registering, once past practice_change_wait_days, with the "
+        "practice of the zone (own municipality first) with the shortest expected wait.",
+        lo=0,
+        hi=1,
+    )
+    practice_list_cap_per_fte: float = P(
+        1_800.0,
+        "patients/FTE",
+        "A practice with more registered patients per working GP FTE takes no new patients "
+        "(a closing practice's patients, a patient changing practice); about 1,350 at the "
+        "default density; one FTE serves about 1,670 at capacity (8,200 contacts a year).",
+        lo=1,
+        hi=100_000,
     )
 
 
@@ -728,18 +804,39 @@ class WorkforceParams:
     utilisation_smoothing_days: float = P(
         30.0, "days", "Averaging window of utilisation that drives strain.", lo=1, hi=365
     )
+    # --- balancing loops of the workforce (issue 15): strain settles at normal load, sick leave
+    # and departure are separate decisions, recruitment answers vacancies ---
     strain_rise_per_day: float = P(
         0.01,
         "1/day",
-        "Strain rise per day per unit of overload above the comfortable utilisation.",
+        "Rate at which strain rises towards its equilibrium level when above it (strain moves "
+        "by this share of the gap per day).",
         lo=0,
         hi=1,
     )
     strain_recovery_per_day: float = P(
-        0.004, "1/day", "Strain recovery per day per unit of slack below it.", lo=0, hi=1
+        0.004,
+        "1/day",
+        "Rate at which strain recovers towards its equilibrium level when below it.",
+        lo=0,
+        hi=1,
     )
     comfortable_utilisation: float = P(
-        0.90, "share", "Utilisation above which strain rises.", lo=0.1, hi=2
+        1.0,
+        "share",
+        "Smoothed utilisation up to which the equilibrium strain is zero: working the "
+        "contracted hours is normal load (the calibrated GP utilisation is about 0.9); strain "
+        "comes with overtime.",
+        lo=0.1,
+        hi=2,
+    )
+    strain_full_utilisation: float = P(
+        1.15,
+        "share",
+        "Smoothed utilisation at which the equilibrium strain reaches 1 (linear in between; "
+        "1.15 is full use of the overtime margin).",
+        lo=0.1,
+        hi=3,
     )
     strained_threshold: float = P(
         0.6,
@@ -748,14 +845,17 @@ class WorkforceParams:
         lo=0,
         hi=1,
     )
-    sick_leave_per_year: float = P(0.25, "1/year", "Sick leave hazard at zero strain.", lo=0, hi=20)
+    sick_leave_per_year: float = P(
+        0.25, "1/year", "Sick leave hazard at zero strain (its own draw).", lo=0, hi=20
+    )
     sick_leave_strain_slope: float = P(4.0, "x", "Relative rise at full strain.", lo=0, hi=100)
     sick_leave_days: float = P(21.0, "days", "Mean sick leave duration.", lo=1, hi=3650)
     attrition_per_year: float = P(
         0.03,
         "1/year",
         "Attrition hazard at zero strain of non-GP disciplines (GPs retire at the scenario's "
-        "rate; for every discipline strain adds attrition_per_year x slope x strain^2).",
+        "rate; for every discipline strain adds attrition_per_year x slope x strain^2; its own "
+        "draw, apart from sick leave).",
         lo=0,
         hi=1,
     )
@@ -763,11 +863,28 @@ class WorkforceParams:
         5.0, "x", "Relative rise of attrition at full strain.", lo=0, hi=100
     )
     recruitment_per_year: float = P(
-        0.03,
+        0.25,
         "1/year",
-        "Recruitment of non-GP disciplines, as a share of their initial FTE per year.",
+        "Labour market of non-GP disciplines: at most this share of a discipline's "
+        "establishment (its initial FTE) can be recruited per year (GPs: the scenario's "
+        "recruitment_fte_per_100k_per_year).",
         lo=0,
         hi=2,
+    )
+    vacancy_fill_days: float = P(
+        120.0,
+        "days",
+        "Mean time to fill a vacancy of a non-GP discipline: recruitment flows at vacant FTE / "
+        "this per day (a first-order lag), in fractional FTE.",
+        lo=1,
+        hi=3650,
+    )
+    gp_vacancy_fill_days: float = P(
+        180.0,
+        "days",
+        "Mean time to fill a GP vacancy (a practice finding a successor or associate).",
+        lo=1,
+        hi=3650,
     )
 
 

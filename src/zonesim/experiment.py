@@ -115,7 +115,8 @@ class Experiment:
     Attributes
     ----------
     name: the experiment's name; results go to ``results/<name>/`` by default.
-    scenario: a built-in scenario name (``baseline``, ``care_paradox``) or a scenario TOML.
+    scenario: a built-in scenario name (``baseline``, ``ageing``, ``care_paradox``) or a
+        scenario TOML.
     config: a zone configuration TOML (None: the built-in default zone).
     policies: preset names or policy TOML files (default: every built-in preset).
     baseline: the policy the others are compared with; must be among ``policies``.

@@ -205,6 +205,11 @@ def compute_scorecard(
         "cm_wait_days_mean": _div(w["cm_wait_days"], w["cm_allocations"]),
         "rationed_contacts_per_1000": per1000(w["rationed_contacts"]),
         "reports_per_100k": _div(w["reports"] * 1e5, py),
+        # the balancing loops of access, each counted as what it is (issue 15)
+        "gp_requests_deferred_per_1000": per1000(w["gp_deferred"]),
+        "gp_requests_given_up_per_1000": per1000(w["gp_gave_up"]),
+        "patients_without_gp_per_1000": _div(w["without_gp_days"] * 1000.0, w["person_days"].sum()),
+        "practice_changes_per_1000": per1000(w["practice_changes"]),
     }
     cost_params = config.parameters.costs
     cost = costs_per_capita(w, cost_params, policies, py, years, cost_params.value_informal_care)
@@ -227,6 +232,10 @@ def compute_scorecard(
         ),
         "gp_fte_per_100k": st.get("gp_fte_per_100k", nan),
         "strain_mean": st.get("strain_mean", nan),
+        "gp_recruited_fte_per_100k": _div(w["recruited_fte"][S.GP] * 1e5, py),
+        "recruited_fte_per_100k": _div(w["recruited_fte"].sum() * 1e5, py),
+        "practice_closures_per_100k": _div(w["practice_closures"] * 1e5, py),
+        "gp_list_moves_per_1000": per1000(w["list_moves"]),
     }
     lim, ade = _group_rates(w, LIMITED), _group_rates(w, ADEQUATE)
     pre, std = _group_rates(w, PREFERENTIAL), _group_rates(w, STANDARD)
@@ -271,6 +280,10 @@ def compute_scorecard(
         "caseload_per_cm_fte": st.get("caseload_per_cm_fte", nan),
         "pooled_substitutions_per_1000": per1000(w["pooled_substitutions"]),
         "nurse_followups_per_1000": per1000(w["nurse_followups"]),
+        "entrants_per_1000": per1000(w["entrants"]),
+        "emigrants_per_1000": per1000(w["emigrants"]),
+        "need_regressions_per_1000": per1000(w["need_regressions"]),
+        "complex_share": st.get("complex_share", nan),
         "years": years,
         "person_years": py,
         **parts.metrics(w, py),  # what the process modules declare

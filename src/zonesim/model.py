@@ -183,8 +183,8 @@ class ZoneModel(mesa.Model):
     population: overrides ``zone.population``.
     rng: int seed of the run (kernel and Mesa's own generators); None draws a fresh one,
         recorded in :attr:`seed`.
-    scenario: a built-in scenario name (``baseline``, ``care_paradox``) or a scenario TOML,
-        applied on top of the configuration's scenario.
+    scenario: a built-in scenario name (``baseline``, ``ageing``, ``care_paradox``) or a
+        scenario TOML, applied on top of the configuration's scenario.
     zones: :class:`zonesim.geography.Zone` objects to simulate together (see :class:`Region`).
     agents: create the Mesa agents (Patient, InformalCaregiver, Provider); ``False`` runs
         headless (experiments and sweeps read only the arrays and the scorecard), which saves

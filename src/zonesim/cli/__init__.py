@@ -101,7 +101,7 @@ def add_config_options(p: argparse.ArgumentParser) -> None:
         "--scenario",
         metavar="NAME|FILE",
         default=None,
-        help="built-in scenario (baseline, care_paradox) or a scenario TOML",
+        help="built-in scenario (baseline, ageing, care_paradox) or a scenario TOML",
     )
     p.add_argument(
         "-o",

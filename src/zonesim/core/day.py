@@ -42,7 +42,7 @@ import numpy as np
 from numba import njit
 
 from .case_management import case_manager_allocation
-from .demography import recount, renewal
+from .demography import migration, recount, renewal
 from .events import patient_events
 from .gatekeeper import gatekeeper
 from .hospital import apply_requests, secondary_care
@@ -80,6 +80,7 @@ def zone_phase(phase, st, p, thr, z, day, key, probs, work):
     if phase == MORNING:
         if day % RECOUNT_EVERY == 0:
             recount(st, p, z, day)
+            migration(st, p, z, day, key)  # 1-2: migration by age, need regression
         start_of_day(st, p, z)  # 9: today's capacity
         patient_events(st, p, thr, z, day, key, probs)  # 1-4: demography .. care seeking
         renewal(st, p, z, day, key)  # 1: entrants

@@ -13,7 +13,7 @@ from .common import bump_u16, group_index
 from .gatekeeper import request_gp
 from .hospital import specialist_request
 from .state import F_SPEC_INTENT, NURSE, PHYSIO, PSYCHOLOGIST, SOCIAL_WORKER
-from .streams import PURPOSE_EVENT_DETAIL, PURPOSE_RATIONING, uniform
+from .streams import PURPOSE_NURSE_FOLLOWUP, PURPOSE_RATIONING, uniform
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -22,12 +22,12 @@ def chronic_followup(st, p, z, i, day, key):
     zr = st.zone[z]
     if (
         zr.capacity_hours[NURSE] > 0.0
-        and uniform(key, i, day, PURPOSE_EVENT_DETAIL) < p.nurse_followup_share
+        and uniform(key, i, day, PURPOSE_NURSE_FOLLOWUP) < p.nurse_followup_share
     ):
         zr.demand_hours[NURSE] += p.nurse_followup_hours
         st.acc[z].nurse_followups += 1.0
     else:
-        request_gp(st, p, z, i, day)
+        request_gp(st, p, z, i, day, key)
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -35,7 +35,7 @@ def direct_specialist(st, p, z, i, day, key):
     """Self-initiated specialist demand: direct access, or through the GP when strict."""
     if p.strict_gatekeeping:
         st.pat.flags[i] |= F_SPEC_INTENT
-        request_gp(st, p, z, i, day)
+        request_gp(st, p, z, i, day, key)
     else:
         st.acc[z].specialist_self_referrals += 1.0
         specialist_request(st, p, z, i, day, key)

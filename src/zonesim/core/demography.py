@@ -1,5 +1,13 @@
-"""Process 1, demography: mortality, renewal so the population follows the scenario, and the
-monthly recount of the zone's aggregates (birthdays move people across age 65)."""
+"""Process 1, demography: mortality, renewal so the population follows the scenario, migration
+by age so the age pyramid follows it too (demography by design), need that can improve, and the
+monthly recount of the zone's aggregates (birthdays move people across age 65).
+
+The scenario states the trajectory: the initial age pyramid, with its 65+ and under-65 parts
+rescaled along a straight path from ``share_65plus_start`` to ``share_65plus_end`` (equal:
+stationary). Once a month (:func:`migration`) each 5-year band is compared with its target:
+inhabitants of a band above it move out (stable patients, drawn at random), and the bands
+below it are what entrants fill (band 0 by births, the others by people moving in); deaths add
+to their band's shortfall as they happen."""
 
 from __future__ import annotations
 
@@ -12,19 +20,19 @@ from .state import (
     AGE_BAND_DAYS,
     CG_ACTIVE,
     CG_DECEASED,
-    DAYS_PER_AGE_YEAR,
     DECEASED,
     F_CARE_PLAN,
     F_CM_WAITING,
     F_EPISODE_LISTED,
     F_GP_WAITING,
     F_SPEC_WAITING,
+    F_UNRESOLVED,
     N_AGE_BANDS,
     N_PROPENSITY,
     PV_ACTIVE,
     STABLE,
 )
-from .streams import PURPOSE_CARE_PLAN, uniform
+from .streams import PURPOSE_CARE_PLAN, PURPOSE_EMIGRATION, PURPOSE_NEED_REGRESSION, uniform
 
 NEVER16 = np.int16(-32768)
 
@@ -66,6 +74,10 @@ def die(st, p, z, i, day):
     pat.utility[i] = 0.0
     pat.situation[i] = DECEASED
     st.acc[z].deaths[g] += 1.0
+    # Demography by design: the death leaves a gap in its age band for an entrant to fill.
+    zr.band_deficit[min((day - np.int64(pat.birth_day[i])) // AGE_BAND_DAYS, N_AGE_BANDS - 1)] += (
+        1.0
+    )
     cm = pat.case_manager[i]
     if cm >= 0:
         st.prov.caseload[cm] -= 1
@@ -175,8 +187,6 @@ def renewal(st, p, z, day, key):
     missing = np.int64(zr.population_target + 0.5) - zr.alive
     if missing <= 0:
         return
-    frac = min(day / p.horizon_days, 1.0)
-    target65 = p.share65_start + (p.share65_end - p.share65_start) * frac
     pat = st.pat
     for _ in range(missing):
         i = zr.next_free
@@ -188,13 +198,19 @@ def renewal(st, p, z, day, key):
                 st.acc[z].entrants_skipped += 1.0
                 continue
             _reset_slot(pat, i)
-        old = zr.alive > 0 and zr.alive_65plus < target65 * zr.alive
-        if old:  # moving in at 65-85
-            age_days = np.int64(
-                DAYS_65 + uniform(key, i, day, ENTRANT_AGE) * 20 * DAYS_PER_AGE_YEAR
-            )
-        else:  # born today
-            age_days = 0
+        # The age band short of its target the most (demography by design: births fill the
+        # first band, migrants the others); born today when none is short.
+        band = 0
+        for b in range(1, N_AGE_BANDS):
+            if zr.band_deficit[b] > zr.band_deficit[band]:
+                band = b
+        if zr.band_deficit[band] <= 0.0:
+            band = 0
+        zr.band_deficit[band] -= 1.0
+        if band == 0:  # born today
+            age_days = np.int64(0)
+        else:  # moving in, at an age within the band
+            age_days = np.int64((band + uniform(key, i, day, ENTRANT_AGE)) * AGE_BAND_DAYS)
         pat.birth_day[i] = np.int32(day - age_days)
         ses = 1 if uniform(key, i, day, ENTRANT_SES) < p.preferential_share else 0
         plim = p.limited_p_preferential if ses else p.limited_p_standard
@@ -203,7 +219,6 @@ def renewal(st, p, z, day, key):
         pat.literacy[i] = lit
         u = uniform(key, i, day, ENTRANT_PROPENSITY)
         pat.propensity[i] = np.uint8(min(int(u * N_PROPENSITY), N_PROPENSITY - 1))
-        band = min(age_days // AGE_BAND_DAYS, N_AGE_BANDS - 1)
         nb = p.need_band_of_age_band[band]
         mult = p.preferential_need if ses else 1.0
         need = 0
@@ -276,3 +291,84 @@ def recount(st, p, z, day):
             a65 += 1
     zr.alive = alive
     zr.alive_65plus = a65
+
+
+# Flags of a patient in the middle of something (a queue, a list, an episode): not a mover.
+_BUSY = F_GP_WAITING | F_SPEC_WAITING | F_UNRESOLVED | F_CM_WAITING | F_EPISODE_LISTED
+EMIGRATION_TRIES = 400  # random probes per emigrant before the band is left as it is
+FIRST_65PLUS_BAND = 13  # 5-year band 13 starts at age 65
+
+
+@njit(cache=True, _nrt=False)
+def _emigrate(st, z, i, day):
+    """Patient i moves out of the zone: it leaves every aggregate, as at death (no death)."""
+    pat = st.pat
+    zr = st.zone[z]
+    g = group_index(pat, i)
+    zr.alive -= 1
+    zr.alive_group[g] -= 1
+    zr.need_count[pat.need[i]] -= 1
+    if day - pat.birth_day[i] >= DAYS_65:
+        zr.alive_65plus -= 1
+    zr.utility_sum[g] -= np.float64(pat.utility[i])
+    pat.utility[i] = 0.0
+    pat.situation[i] = DECEASED  # the slot is free for an entrant (emigrants are counted apart)
+    st.prac.list_size[pat.practice[i]] -= 1
+    c = pat.caregiver[i]
+    if c >= 0:
+        st.cg.state[c] = CG_DECEASED
+        st.cg.patient[c] = -1
+        pat.caregiver[i] = -1
+    pat.flags[i] = 0
+    st.acc[z].emigrants += 1.0
+
+
+@njit(cache=True, _nrt=False)
+def migration(st, p, z, day, key):
+    """Monthly (on recount days): need regression, then migration by age towards the
+    scenario's age pyramid; leaves each band's shortfall in ``band_deficit`` for renewal."""
+    zr = st.zone[z]
+    pat = st.pat
+    for b in range(N_AGE_BANDS):
+        zr.band_count[b] = 0
+    for i in range(zr.first_patient, zr.next_free):
+        if pat.situation[i] >= DECEASED:
+            continue
+        band = min((day - np.int64(pat.birth_day[i])) // AGE_BAND_DAYS, N_AGE_BANDS - 1)
+        zr.band_count[band] += 1
+        need = pat.need[i]
+        if need >= 1:
+            q = p.regression[p.need_band_of_age_band[band], need - 1]
+            if q > 0.0 and uniform(key, i, day, PURPOSE_NEED_REGRESSION) < q:
+                zr.need_count[need] -= 1
+                zr.need_count[need - 1] += 1
+                pat.need[i] = need - 1
+                st.acc[z].need_regressions += 1.0
+                refresh_utility(st, p, z, i)
+    # Targets: the initial pyramid, its 65+ part following the scenario's share.
+    frac = min(day / p.horizon_days, 1.0)
+    share65 = p.share65_start + (p.share65_end - p.share65_start) * frac
+    s65 = p.share65_initial * share65 / p.share65_start if p.share65_start > 0 else share65
+    s65 = min(max(s65, 0.0), 1.0)
+    old = s65 / p.share65_initial if p.share65_initial > 0 else 0.0
+    young = (1.0 - s65) / (1.0 - p.share65_initial) if p.share65_initial < 1 else 0.0
+    n = zr.population_target
+    span = zr.next_free - zr.first_patient
+    for b in range(N_AGE_BANDS):
+        scale = old if b >= FIRST_65PLUS_BAND else young
+        target = n * p.band_share0[b] * scale
+        excess = np.int64(zr.band_count[b] - target)
+        tries = 0
+        while excess >= 1 and span > 0 and tries < EMIGRATION_TRIES * excess:
+            tries += 1
+            zr.migration_counter += 1
+            entity = np.int64(z) * 1099511627776 + zr.migration_counter
+            i = zr.first_patient + np.int64(uniform(key, entity, day, PURPOSE_EMIGRATION) * span)
+            if pat.situation[i] != STABLE or pat.flags[i] & _BUSY or pat.case_manager[i] >= 0:
+                continue
+            if min((day - np.int64(pat.birth_day[i])) // AGE_BAND_DAYS, N_AGE_BANDS - 1) != b:
+                continue
+            _emigrate(st, z, i, day)
+            zr.band_count[b] -= 1
+            excess -= 1
+        zr.band_deficit[b] = target - zr.band_count[b]

@@ -52,7 +52,14 @@ from .state import (
     PSYCHOLOGIST,
     SOCIAL_WORKER,
 )
-from .streams import PURPOSE_DAILY, PURPOSE_EVENT_DETAIL, PURPOSE_EVENT_DETAIL2, draw_u32, uniform
+from .streams import (
+    PURPOSE_ACUTE_ADMISSION,
+    PURPOSE_DAILY,
+    PURPOSE_FALL_ADMISSION,
+    PURPOSE_FALL_SWITCH,
+    draw_u32,
+    uniform,
+)
 from .switching import TRIGGER_ACUTE, TRIGGER_FALL, trigger_switch
 
 MAX_DAILY_PROBABILITY = 0.95
@@ -146,10 +153,10 @@ def on_fall(st, p, z, i, day, key, band):
         acc.falls_65plus += 1.0
     if pat.situation[i] == IN_HOSPITAL:
         return
-    if uniform(key, i, day, PURPOSE_EVENT_DETAIL) < p.fall_admission:
+    if uniform(key, i, day, PURPOSE_FALL_ADMISSION) < p.fall_admission:
         admit(st, p, z, i, day, key, False)
         return
-    if uniform(key, i, day, PURPOSE_EVENT_DETAIL2) < p.fall_switch[pat.need[i]]:
+    if uniform(key, i, day, PURPOSE_FALL_SWITCH) < p.fall_switch[pat.need[i]]:
         trigger_switch(st, p, z, i, day, key, TRIGGER_FALL)
 
 
@@ -160,7 +167,7 @@ def on_acute(st, p, z, i, day, key):
     if pat.situation[i] == IN_HOSPITAL:
         return
     urgent_gp_contact(st, p, z, i, day, key)
-    if uniform(key, i, day, PURPOSE_EVENT_DETAIL) < p.acute_admission:
+    if uniform(key, i, day, PURPOSE_ACUTE_ADMISSION) < p.acute_admission:
         admit(st, p, z, i, day, key, False)
     elif pat.need[i] >= 1:
         trigger_switch(st, p, z, i, day, key, TRIGGER_ACUTE)
@@ -207,7 +214,7 @@ def handle_event(st, p, z, i, day, key, u, band, probs):
     elif k == EV_AVOIDABLE_ADMISSION:
         admit(st, p, z, i, day, key, True)
     elif k == EV_GP_ROUTINE:
-        request_gp(st, p, z, i, day)
+        request_gp(st, p, z, i, day, key)
     elif k == EV_CHRONIC_FOLLOWUP:
         chronic_followup(st, p, z, i, day, key)
     elif k == EV_SPECIALIST_DIRECT:

@@ -16,6 +16,7 @@ from numba import njit
 
 from .common import bump_u16, day16, group_index
 from .hospital import admit, specialist_request
+from .practices import accepting_practice, enqueue_gp, expected_wait, register
 from .state import (
     DECEASED,
     F_GP_WAITING,
@@ -27,11 +28,16 @@ from .state import (
     PV_ACTIVE,
 )
 from .streams import (
+    PURPOSE_DEFER,
     PURPOSE_EMERGENCY,
+    PURPOSE_GIVE_UP,
     PURPOSE_HOME_VISIT,
     PURPOSE_POOLED,
+    PURPOSE_POOLED_KIND,
+    PURPOSE_PRACTICE_CHANGE,
     PURPOSE_QUEUE,
     PURPOSE_REFERRAL,
+    PURPOSE_REFERRAL_URGENT,
     uniform,
 )
 
@@ -47,23 +53,23 @@ def emergency_visit(st, p, z, i, day, key, after_wait):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def request_gp(st, p, z, i, day):
-    """A routine GP request joins the practice's queue (one open request per patient)."""
+def request_gp(st, p, z, i, day, key):
+    """A routine GP request joins the practice's queue (one open request per patient), unless
+    the patient defers it: demand answers access (the longer the practice's expected wait
+    beyond ``unmet_wait_days``, the more requests wait for another day; the need asks again
+    through the patient's own later events)."""
     pat = st.pat
     if pat.flags[i] & F_GP_WAITING:
         return
-    prac = st.prac
     k = pat.practice[i]
-    cap = prac.queue_cap[k]
-    n = prac.queue_len[k]
-    if n >= cap:
-        st.acc[z].queue_overflow += 1.0
-        return
-    pos = prac.queue_start[k] + ((prac.queue_head[k] + n) & (cap - 1))
-    st.queue_pid[pos] = i
-    st.queue_day[pos] = day16(day)
-    prac.queue_len[k] = n + 1
-    pat.flags[i] |= F_GP_WAITING
+    wait = expected_wait(st, p, k)
+    if wait > p.unmet_wait_days:
+        p_defer = min(p.deferral_max_share, p.deferral_per_wait_day * (wait - p.unmet_wait_days))
+        if uniform(key, i, day, PURPOSE_DEFER) < p_defer:
+            st.acc[z].gp_deferred += 1.0
+            pat.flags[i] &= 255 ^ F_SPEC_INTENT
+            return
+    enqueue_gp(st, z, i, k, day)
 
 
 @njit(cache=True, _nrt=False)
@@ -81,7 +87,7 @@ def refer(st, p, z, i, day, key):
         u = uniform(key, i, day, PURPOSE_POOLED)
         if u < p.pooled_substitutable * avail:
             # Book the hour on one pooled kind, chosen in proportion to its capacity.
-            v = uniform(key, i, day, PURPOSE_POOLED + 1000) * pooled_cap
+            v = uniform(key, i, day, PURPOSE_POOLED_KIND) * pooled_cap
             for d in range(POOLED_DIABETES, POOLED_PSYCHOLOGIST + 1):
                 v -= zr.capacity_hours[d]
                 if v <= 0.0 or d == POOLED_PSYCHOLOGIST:
@@ -117,7 +123,7 @@ def gp_contact(st, p, z, i, day, key, wait, urgent, strain):
     if pat.flags[i] & F_SPEC_INTENT:
         pat.flags[i] &= 255 ^ F_SPEC_INTENT
         pr = max(pr, p.gatekept_referral_p)
-    if uniform(key, i, day, PURPOSE_REFERRAL + 1000 * np.int64(urgent)) < pr:
+    if uniform(key, i, day, PURPOSE_REFERRAL_URGENT if urgent else PURPOSE_REFERRAL) < pr:
         refer(st, p, z, i, day, key)
 
 
@@ -258,8 +264,26 @@ def gatekeeper(st, p, z, day, key, work):
                 break  # the queue is in arrival order: everyone behind waited less
             bump_u16(pat.unmet_need_days, i)
             acc.unmet_need_days[group_index(pat, i)] += 1.0
+            # Demand answers waiting: each a decision with its own draw, each counted as what
+            # it is (emergency use, giving up, another practice).
             if uniform(key, i, day, PURPOSE_QUEUE) < p.ed_after_wait:
                 st.queue_pid[pos] = -1
                 pat.flags[i] &= 255 ^ F_GP_WAITING
                 if pat.situation[i] < IN_HOSPITAL:
                     emergency_visit(st, p, z, i, day, key, True)
+            elif uniform(key, i, day, PURPOSE_GIVE_UP) < p.give_up_per_day:
+                st.queue_pid[pos] = -1
+                pat.flags[i] &= 255 ^ (F_GP_WAITING | F_SPEC_INTENT)
+                acc.gp_gave_up += 1.0
+            elif (
+                day - st.queue_day[pos] > p.practice_change_wait_days
+                and uniform(key, i, day, PURPOSE_PRACTICE_CHANGE) < p.practice_change_per_day
+            ):
+                k2 = accepting_practice(st, p, z, pat.municipality[i], k)
+                if k2 >= 0 and expected_wait(st, p, k2) < expected_wait(st, p, k):
+                    st.queue_pid[pos] = -1
+                    pat.flags[i] &= 255 ^ F_GP_WAITING
+                    register(st, i, k2)
+                    acc.practice_changes += 1.0
+                    if pat.situation[i] < IN_HOSPITAL:
+                        enqueue_gp(st, z, i, k2, day)

@@ -34,6 +34,7 @@ from .streams import (
     PURPOSE_DISCHARGE,
     PURPOSE_LOS,
     PURPOSE_SPECIALIST,
+    PURPOSE_SPECIALIST_ADMISSION,
     exponential,
     uniform,
 )
@@ -284,5 +285,5 @@ def secondary_care(st, prm, day, key):
         if wait > 14:
             acc.specialist_wait_over_14 += 1.0
         p = prm[z]
-        if uniform(key, i, day, PURPOSE_SPECIALIST + 1000) < p.admission_after_specialist:
+        if uniform(key, i, day, PURPOSE_SPECIALIST_ADMISSION) < p.admission_after_specialist:
             _admit(st, p, z, i, day, key, False)  # the region's own phase: no request

@@ -9,7 +9,7 @@ from numba import njit
 from .common import gets_care_plan, refresh_utility
 from .demography import add_caregiver
 from .state import F_CARE_PLAN
-from .streams import PURPOSE_CARE_PLAN, PURPOSE_EVENT_DETAIL, uniform
+from .streams import PURPOSE_CARE_PLAN, PURPOSE_NEW_CAREGIVER, uniform
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -25,7 +25,7 @@ def need_progression(st, p, z, i, day, key):
     pat.need[i] = need
     st.acc[z].need_progressions += 1.0
     if need == 2:
-        if pat.caregiver[i] < 0 and uniform(key, i, day, PURPOSE_EVENT_DETAIL) < p.caregiver_share:
+        if pat.caregiver[i] < 0 and uniform(key, i, day, PURPOSE_NEW_CAREGIVER) < p.caregiver_share:
             add_caregiver(st, p, z, i, day)
         # The care-plan draw is the patient's own, whatever the day: a larger care_plan_share
         # adds care plans, never reshuffles them (common random numbers).

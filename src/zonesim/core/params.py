@@ -22,6 +22,9 @@ from . import state as S
 from .parts import param_compilers, param_fields
 from .state import DAYS_PER_YEAR
 
+RECOUNT_DAYS = 30  # core.day.RECOUNT_EVERY: the monthly recount, migration and need regression
+DAYS_65 = 23741  # core.common.DAYS_65
+
 PRM_DTYPE = np.dtype(
     [
         # scenario / demography (1)
@@ -140,6 +143,19 @@ PRM_DTYPE = np.dtype(
         ("recruit_share_per_day", np.float64),
         ("initial_fte", np.float64, (S.N_DISCIPLINES,)),
         ("hours_per_fte_week", np.float64, (S.N_DISCIPLINES,)),
+        # balancing loops and demography by design (issue 15)
+        ("strain_full", np.float64),
+        ("vacancy_fill_days", np.float64),
+        ("gp_vacancy_fill_days", np.float64),
+        ("deferral_per_wait_day", np.float64),
+        ("deferral_max_share", np.float64),
+        ("give_up_per_day", np.float64),
+        ("practice_change_wait_days", np.float64),
+        ("practice_change_per_day", np.float64),
+        ("practice_list_cap_per_fte", np.float64),
+        ("regression", np.float64, (5, 3)),  # monthly, need band x (1->0, 2->1, 3->2)
+        ("band_share0", np.float64, (S.N_AGE_BANDS,)),  # initial age pyramid (shares)
+        ("share65_initial", np.float64),  # its 65+ share
         *param_fields(),  # what the process modules declare beside their kernels (core/parts.py)
     ]
 )
@@ -368,6 +384,25 @@ def compile_zone(config: Config, policy: PolicyConfig, n_zone: int) -> np.void:
     hours[S.GP] = wf.gp_hours_per_fte_per_week
     hours[S.CASE_MANAGER] = cm.hours_per_fte_per_week
     r["hours_per_fte_week"] = hours
+    r["strain_full"] = max(wf.strain_full_utilisation, wf.comfortable_utilisation + 1e-6)
+    r["vacancy_fill_days"] = wf.vacancy_fill_days
+    r["gp_vacancy_fill_days"] = wf.gp_vacancy_fill_days
+    r["deferral_per_wait_day"] = gk.deferral_per_wait_day
+    r["deferral_max_share"] = gk.deferral_max_share
+    r["give_up_per_day"] = gk.give_up_per_day
+    r["practice_change_wait_days"] = gk.practice_change_wait_days
+    r["practice_change_per_day"] = gk.practice_change_per_day
+    r["practice_list_cap_per_fte"] = gk.practice_list_cap_per_fte
+    # Need regression is drawn once a month (demography.migration): monthly probabilities.
+    month = RECOUNT_DAYS / DAYS_PER_YEAR
+    r["regression"] = np.stack(
+        [
+            -np.expm1(-np.asarray(need.regression_1_0) * month),
+            -np.expm1(-np.asarray(need.regression_2_1) * month),
+            -np.expm1(-np.asarray(need.regression_3_2) * month),
+        ],
+        axis=1,
+    )
     for name, compile_value in param_compilers():  # the process modules' own
         r[name] = compile_value(config, policy)
     return r
@@ -393,6 +428,16 @@ def compile_params(config: Config, policies, state: S.State):
             disc[active], weights=state.prov.fte[lo:hi][active], minlength=S.N_DISCIPLINES
         )
         prm[z]["initial_fte"] = fte
+        # The initial age pyramid: what births and migration keep (scaled along the scenario's
+        # 65+ share).
+        lo, hi = int(state.zone[z]["first_patient"]), int(state.zone[z]["next_free"])
+        alive = state.pat.situation[lo:hi] < S.DECEASED
+        age = int(state.day[0]) - state.pat.birth_day[lo:hi][alive].astype(np.int64)
+        band = np.minimum(age // S.AGE_BAND_DAYS, S.N_AGE_BANDS - 1)
+        counts = np.bincount(np.maximum(band, 0), minlength=S.N_AGE_BANDS).astype(float)
+        total = max(counts.sum(), 1.0)
+        prm[z]["band_share0"] = counts / total
+        prm[z]["share65_initial"] = float((age >= DAYS_65).sum()) / total
     # Secondary care is shared by the region; its capacity reflects today's demand under
     # direct access whatever the policy (capacity belongs to the hospitals, not the zone).
     cap = specialist_capacity(config, prm, state)

@@ -257,6 +257,14 @@ ZONE_DTYPE = np.dtype(
         ("cm_hours_per_day", np.float64),
         ("recruit_budget", np.float64, (N_DISCIPLINES,)),  # FTE owed by recruitment
         ("reuse_cursor", np.int64),  # where the search for a deceased slot to reuse resumes
+        # demography by design (issue 15): living patients per 5-year band at the last recount
+        # and how many more each band should have (the entrants' ages follow the deficits)
+        ("band_count", np.int64, (N_AGE_BANDS,)),
+        ("band_deficit", np.float64, (N_AGE_BANDS,)),
+        ("migration_counter", np.int64),  # entity ids of the emigration draws
+        # balancing loop of recruitment (issue 15): FTE hired against the labour market's
+        # yearly quota, running down at the quota's daily rate
+        ("market_used", np.float64, (N_DISCIPLINES,)),
     ]
 )
 
@@ -330,6 +338,15 @@ _ACC_FIELDS = [
     ("coordination_hours", np.float64),
     ("cm_fte_days", np.float64),
     ("pooled_fte_days", np.float64),
+    # balancing loops and demography by design (issue 15)
+    ("gp_deferred", np.float64),  # routine GP requests not made today (long expected wait)
+    ("gp_gave_up", np.float64),  # routine GP requests abandoned while waiting
+    ("practice_changes", np.float64),  # patients re-registering with another practice
+    ("practice_closures", np.float64),  # practices that lost their last GP
+    ("list_moves", np.float64),  # patients moved to a colleague or another practice
+    ("without_gp_days", np.float64),  # person-days registered where no GP works
+    ("emigrants", np.float64),
+    ("need_regressions", np.float64),
 ]
 
 

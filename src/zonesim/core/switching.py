@@ -40,7 +40,9 @@ from .state import (
 )
 from .streams import (
     PURPOSE_CAREGIVER,
+    PURPOSE_CAREGIVER_BREAKDOWN,
     PURPOSE_CAREGIVER_DURATION,
+    PURPOSE_CAREGIVER_ILLNESS,
     PURPOSE_CAREGIVER_TRAIT,
     PURPOSE_CM,
     PURPOSE_REPORT,
@@ -282,22 +284,23 @@ def caregivers(st, p, z, day, key):
             acc.caregiver_overloaded_days += 1.0
         acc.informal_care_hours += p.informal_hours_day[need]
         # The draw is keyed by the patient, not the caregiver slot: common random numbers.
-        u = uniform(key, i, day, PURPOSE_CAREGIVER)
-        p_death = p.cg_death
+        # Death, illness and breakdown are three decisions, each with its own draw: the
+        # cut-points of illness and breakdown move with the burden (so with the policy), and a
+        # shared draw would let them reshuffle the other outcomes.
         p_ill = p.cg_illness * (1.0 + p.cg_illness_slope * b * b)
         p_break = p.cg_breakdown * max(0.0, (b - p.overload) / max(1e-9, 1.0 - p.overload))
-        if u < p_death:
+        if uniform(key, i, day, PURPOSE_CAREGIVER) < p.cg_death:
             cg.state[c] = CG_DECEASED
             pat.caregiver[i] = -1
             acc.caregiver_deaths += 1.0
             trigger_switch(st, p, z, i, day, key, TRIGGER_CAREGIVER_DEATH)
-        elif u < p_death + p_ill:
+        elif uniform(key, i, day, PURPOSE_CAREGIVER_ILLNESS) < p_ill:
             cg.state[c] = CG_ILL
             dur = exponential(key, i, day, PURPOSE_CAREGIVER_DURATION, p.cg_illness_days)
             cg.until[c] = day16(day + 1 + np.int64(dur))
             acc.caregiver_illness += 1.0
             trigger_switch(st, p, z, i, day, key, TRIGGER_CAREGIVER)
-        elif u < p_death + p_ill + p_break:
+        elif uniform(key, i, day, PURPOSE_CAREGIVER_BREAKDOWN) < p_break:
             cg.state[c] = CG_BROKEN
             dur = exponential(key, i, day, PURPOSE_CAREGIVER_DURATION, p.cg_breakdown_days)
             cg.until[c] = day16(day + 1 + np.int64(dur))

@@ -1,6 +1,7 @@
-"""Process 9, workforce: utilisation = demand / capacity; sustained overload raises strain,
-slack lowers it; strain raises sick leave (capacity lost for a while) and attrition; recruitment
-is slow. This feedback loop is the care paradox made explicit.
+"""Process 9, workforce: utilisation = demand / capacity; strain relaxes towards the level the
+smoothed load sustains (zero at normal load); strain raises sick leave (capacity lost for a
+while) and attrition (the reinforcing loop of the care paradox); recruitment answers vacancies
+with a lag, within a labour market per year (the balancing loop).
 
 Capacity is fixed at the start of each day from the providers then active; demand is booked by
 the day's processes; what a discipline could not serve today lowers tomorrow's served fraction.
@@ -13,8 +14,10 @@ from numba import njit
 
 from .case_management import caseload_capacity
 from .common import day16
+from .practices import count_without_gp, gp_departs
 from .state import (
     CASE_MANAGER,
+    DECEASED,
     GP,
     N_DISCIPLINES,
     NURSE,
@@ -23,7 +26,16 @@ from .state import (
     PV_SICK,
     PV_VACANT,
 )
-from .streams import PURPOSE_PROVIDER, PURPOSE_PROVIDER_DURATION, exponential, uniform
+from .streams import (
+    PURPOSE_PROVIDER,
+    PURPOSE_PROVIDER_DURATION,
+    PURPOSE_PROVIDER_LEAVE,
+    exponential,
+    uniform,
+)
+
+DAYS_PER_YEAR = 365.0
+MIN_VACANCY_FTE = 0.05  # smaller gaps between establishment and staff are not advertised
 
 
 @njit(cache=True, _nrt=False)
@@ -45,14 +57,15 @@ def start_of_day(st, p, z):
 
 
 @njit(cache=True, _nrt=False)
-def _recruit(st, p, z, d, day):
-    """Fill one vacant (or left) slot of discipline d in zone z; return its FTE (0 if none)."""
+def _recruit(st, p, z, d, day, size):
+    """Fill one vacant (or left) slot of discipline d in zone z with ``size`` FTE; return the
+    FTE hired (0 if no slot is free)."""
     zr = st.zone[z]
     prov = st.prov
     best = -1
     best_need = -1.0
     if d == GP:
-        # The practice with the most patients per active GP FTE that has a free slot.
+        # The practice with the most patients per working GP FTE that has a free slot.
         for k in range(zr.first_practice, zr.end_practice):
             free = -1
             fte = 0.0
@@ -75,19 +88,80 @@ def _recruit(st, p, z, d, day):
     if best < 0:
         return 0.0
     prov.state[best] = PV_ACTIVE
-    if prov.fte[best] <= 0.0:
-        prov.fte[best] = 1.0
-    prov.strain[best] = 0.1
+    prov.fte[best] = np.float32(size)
+    prov.strain[best] = 0.0
     prov.utilisation_ema[best] = np.float32(p.comfortable)
     prov.caseload[best] = 0
     prov.until[best] = day16(day)
     prov.hours_per_week[best] = np.float32(prov.fte[best] * p.hours_per_fte_week[d])
+    if d == GP:
+        # A GP joining a practice takes over the patients left without a usual GP there.
+        k = prov.practice[best]
+        alone = True
+        for s in range(st.prac.gp_slots[k]):
+            j = st.prac.gp_start[k] + s
+            if j != best and (prov.state[j] == PV_ACTIVE or prov.state[j] == PV_SICK):
+                alone = False
+        if alone:
+            pat = st.pat
+            for i in range(zr.first_patient, zr.next_free):
+                if pat.practice[i] == k and pat.situation[i] < DECEASED:
+                    pat.usual_gp[i] = best
     return np.float64(prov.fte[best])
 
 
 @njit(cache=True, _nrt=False)
+def recruitment(st, p, z, day):
+    """Recruitment answers vacancies, per discipline: the vacant FTE (the establishment, i.e.
+    the initial FTE, less those at work or on sick leave) is filled at vacancy / fill time per
+    day (a first-order lag), within the labour market's yearly limit, in fractional FTE (a post
+    of 0.1 FTE is refilled as 0.1 FTE). The limit is a yearly quota: ``market_used`` counts the
+    FTE hired, running down at the quota's daily rate, and a hire must fit in a year's quota (or
+    wait for ``market_used`` to reach zero when one person is more than a year's quota), so a
+    small zone can fill a single vacancy as fast as a large one. Deterministic: no draw."""
+    zr = st.zone[z]
+    acc = st.acc[z]
+    prov = st.prov
+    for d in range(N_DISCIPLINES):
+        target = p.initial_fte[d]
+        if d == GP:
+            quota = p.gp_recruit_fte_per_day  # FTE per day
+            fill = p.gp_vacancy_fill_days
+        else:
+            quota = p.recruit_share_per_day * target
+            fill = p.vacancy_fill_days
+        zr.market_used[d] = max(0.0, zr.market_used[d] - quota)
+        if target <= 0.0:
+            zr.recruit_budget[d] = 0.0
+            continue
+        current = 0.0
+        for j in range(zr.first_provider, zr.end_provider):
+            if prov.discipline[j] == d and (prov.state[j] == PV_ACTIVE or prov.state[j] == PV_SICK):
+                current += np.float64(prov.fte[j])
+        vacancy = target - current
+        if vacancy < MIN_VACANCY_FTE:
+            zr.recruit_budget[d] = 0.0
+            continue
+        zr.recruit_budget[d] = min(1.0, zr.recruit_budget[d] + vacancy / fill)
+        year = quota * DAYS_PER_YEAR
+        while vacancy >= MIN_VACANCY_FTE:
+            size = min(1.0, vacancy)
+            if zr.recruit_budget[d] < size - 1e-12:
+                break
+            if zr.market_used[d] + size > max(year, size) + 1e-12:
+                break  # the labour market has no one this year yet
+            got = _recruit(st, p, z, d, day, size)
+            if got <= 0.0:
+                break  # no free slot: the offer waits
+            zr.recruit_budget[d] = max(0.0, zr.recruit_budget[d] - got)
+            zr.market_used[d] += got
+            acc.recruited_fte[d] += got
+            vacancy -= got
+
+
+@njit(cache=True, _nrt=False)
 def workforce(st, p, z, day, key, work):
-    """Utilisation, strain, sick leave, attrition and recruitment of zone z's providers."""
+    """Utilisation, strain, sick leave, departures and recruitment of zone z's providers."""
     zr = st.zone[z]
     acc = st.acc[z]
     prov = st.prov
@@ -113,7 +187,7 @@ def workforce(st, p, z, day, key, work):
             util[d] = 0.0
             zr.served_fraction[d] = 0.0
     acc.demand_hours[GP] += zr.demand_hours[GP]
-    gp_cap_hours = 0.0
+    span = max(1e-9, p.strain_full - p.comfortable)
     for j in range(zr.first_provider, zr.end_provider):
         s = prov.state[j]
         if s == PV_VACANT or s == PV_LEFT:
@@ -125,6 +199,20 @@ def workforce(st, p, z, day, key, work):
             acc.cm_fte_days += fte
         elif d >= 6:
             acc.pooled_fte_days += fte
+        strain = np.float64(prov.strain[j])
+        # Departure first, with its own draw (at work or on sick leave alike), so that who
+        # leaves when does not depend on sick leave: common random numbers hold for years.
+        excess = p.attrition_per_day * p.attrition_slope * strain * strain
+        if d == GP:
+            p_leave = p.gp_retirement_per_day + excess
+        else:
+            p_leave = p.attrition_per_day + excess
+        if uniform(key, j, day, PURPOSE_PROVIDER_LEAVE) < p_leave:
+            prov.state[j] = PV_LEFT
+            acc.attrition_fte[d] += fte
+            if d == GP:
+                gp_departs(st, p, z, j, day)
+            continue
         if s == PV_SICK:
             acc.sick_leave_days[d] += fte
             prov.sick_days[j] += 1.0
@@ -133,7 +221,6 @@ def workforce(st, p, z, day, key, work):
             continue
         if d == GP:
             daily = fte * p.gp_contacts_per_fte_day * p.session_hours[GP]
-            gp_cap_hours += daily
             u = np.float64(prov.booked_hours[j]) / daily if daily > 0 else 0.0
             prov.booked_hours[j] = 0.0
         elif d == CASE_MANAGER:
@@ -143,53 +230,21 @@ def workforce(st, p, z, day, key, work):
         ema0 = np.float64(prov.utilisation_ema[j])
         ema = ema0 + p.ema_alpha * (u - ema0)
         prov.utilisation_ema[j] = np.float32(ema)
-        strain = np.float64(prov.strain[j])
-        strain += p.strain_rise * max(0.0, ema - p.comfortable)
-        strain -= p.strain_recovery * max(0.0, p.comfortable - ema)
+        # Strain relaxes towards the level the load sustains: zero up to the comfortable
+        # utilisation (normal load), one at strain_full; an equilibrium at every load.
+        eq = min(1.0, max(0.0, (ema - p.comfortable) / span))
+        if eq > strain:
+            strain += p.strain_rise * (eq - strain)
+        else:
+            strain += p.strain_recovery * (eq - strain)
         strain = min(1.0, max(0.0, strain))
         prov.strain[j] = np.float32(strain)
         if strain > p.strained_threshold:
             acc.strained_fte_days[d] += fte
-        x = uniform(key, j, day, PURPOSE_PROVIDER)
         p_sick = p.sick_per_day * (1.0 + p.sick_slope * strain)
-        # Non-GP disciplines leave at a base rate raised by strain; GPs retire at the
-        # scenario's rate and leave early only through strain.
-        excess = p.attrition_per_day * p.attrition_slope * strain * strain
-        if d == GP:
-            p_leave = p.gp_retirement_per_day + excess
-        else:
-            p_leave = p.attrition_per_day + excess
-        if x < p_sick:
+        if uniform(key, j, day, PURPOSE_PROVIDER) < p_sick:
             prov.state[j] = PV_SICK
             dur = exponential(key, j, day, PURPOSE_PROVIDER_DURATION, p.sick_days)
             prov.until[j] = day16(day + 1 + np.int64(dur))
-        elif x < p_sick + p_leave:
-            prov.state[j] = PV_LEFT
-            acc.attrition_fte[d] += fte
-    # Recruitment: GPs at the scenario's rate; other disciplines back towards their initial FTE.
-    zr.recruit_budget[GP] += p.gp_recruit_fte_per_day
-    while zr.recruit_budget[GP] >= 1.0:
-        got = _recruit(st, p, z, GP, day)
-        if got <= 0.0:
-            zr.recruit_budget[GP] = 1.0  # no free slot: the offer waits
-            break
-        zr.recruit_budget[GP] -= got
-        acc.recruited_fte[GP] += got
-    for d in range(1, N_DISCIPLINES):
-        if p.initial_fte[d] <= 0.0:
-            continue
-        current = 0.0
-        for j in range(zr.first_provider, zr.end_provider):
-            if prov.discipline[j] == d and (prov.state[j] == PV_ACTIVE or prov.state[j] == PV_SICK):
-                current += np.float64(prov.fte[j])
-        if current >= p.initial_fte[d] - 1e-9:
-            zr.recruit_budget[d] = 0.0
-            continue
-        zr.recruit_budget[d] += p.recruit_share_per_day * p.initial_fte[d]
-        while zr.recruit_budget[d] >= 1.0:
-            got = _recruit(st, p, z, d, day)
-            if got <= 0.0:
-                zr.recruit_budget[d] = 1.0
-                break
-            zr.recruit_budget[d] -= got
-            acc.recruited_fte[d] += got
+    recruitment(st, p, z, day)
+    count_without_gp(st, z)

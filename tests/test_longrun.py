@@ -1,0 +1,293 @@
+"""Sound dynamics (issue 15): each balancing loop responds, common random numbers hold for years,
+and the long-run harness measures what it says.
+
+- recruitment answers vacancies: more vacant FTE -> more FTE recruited; a fractional post (a
+  1.1-FTE pool's 0.1) is refilled as a fraction, within the labour market's yearly limit;
+- a GP leaving: the list moves to a colleague, or the practice closes and its patients register
+  elsewhere in the zone; a patient nobody takes is counted as without a GP;
+- longer waits -> more deferral and more giving up, each counted apart;
+- strain settles: at normal load it falls to zero, above it it rises towards its equilibrium;
+- demography by design: the baseline keeps its 65+ share, `ageing` follows its path;
+- for every preset, the status quo and the preset stay paired (correlation >= 0.5 in year 5
+  across 8 replicates of a 30,000 zone), and sick leave and departure use separate draws.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine_helpers import build
+from zonesim import ZoneModel
+from zonesim.config import builtin_names, load_config
+from zonesim.core import state as S
+from zonesim.core.day import simulate
+from zonesim.longrun import drift, paired_correlation, yearly
+
+
+def views(state, prm):
+    """The record arrays as the kernels see them (as core.day.simulate passes them)."""
+    st = state._replace(zone=state.zone.view(np.recarray), acc=state.acc.view(np.recarray))
+    return st, prm.view(np.recarray)
+
+
+def working_fte(state, d):
+    prov = state.prov
+    working = (prov.state == S.PV_ACTIVE) | (prov.state == S.PV_SICK)
+    return float(prov.fte[(prov.discipline == d) & working].sum())
+
+
+def leave(state, d, fte):
+    """Let working providers of discipline d leave until ``fte`` FTE have gone."""
+    prov = state.prov
+    gone = 0.0
+    for j in np.flatnonzero((prov.discipline == d) & (prov.state == S.PV_ACTIVE)):
+        if gone >= fte - 1e-9:
+            break
+        prov.state[j] = S.PV_LEFT
+        gone += float(prov.fte[j])
+    return gone
+
+
+# --- recruitment answers vacancies ----------------------------------------------------------
+
+
+def test_more_vacancies_bring_more_recruitment():
+    recruited = []
+    for vacant in (1.0, 4.0):
+        # No departures during the test: only the vacancies made here are filled.
+        cfg, pol, state, _, prm, tables = build(
+            20_000,
+            seed=3,
+            overrides={
+                "scenario.gp_retirement_per_year": 0.0,
+                "parameters.workforce.attrition_per_year": 0.0,
+                "scenario.recruitment_fte_per_100k_per_year": 50.0,  # not the limit here
+            },
+        )
+        leave(state, S.GP, vacant)
+        simulate(state, prm, tables, 3, 200)
+        recruited.append(float(state.acc["recruited_fte"][0, S.GP]))
+    assert recruited[0] > 0.0
+    assert recruited[1] > recruited[0]
+
+
+def test_recruitment_is_limited_by_the_labour_market():
+    got = []
+    for market in (20.0, 1.0):
+        cfg, pol, state, _, prm, tables = build(
+            20_000,
+            seed=3,
+            overrides={
+                "scenario.gp_retirement_per_year": 0.0,
+                "parameters.workforce.attrition_per_year": 0.0,
+                "scenario.recruitment_fte_per_100k_per_year": market,
+            },
+        )
+        leave(state, S.GP, 4.0)
+        simulate(state, prm, tables, 3, 365)
+        got.append(float(state.acc["recruited_fte"][0, S.GP]))
+    # 1 FTE per 100,000 a year is 0.2 FTE a year for 20,000 inhabitants: one person, then the
+    # market has nobody for five years; 20 per 100,000 (4 FTE a year) fills three in a year.
+    assert got[1] == pytest.approx(1.0)
+    assert got[0] >= 3.0
+
+
+def test_a_fractional_post_is_refilled_as_a_fraction():
+    # The case-management pool of 1.1 FTE per 110,000: a 1.0 and a 0.1 FTE person. The 0.1
+    # leaves; recruitment must bring the pool back to 1.1 (whole persons never could).
+    cfg, pol, state, _, prm, tables = build(
+        110_000,
+        seed=5,
+        policy="case_management_pool",
+        overrides={"parameters.workforce.attrition_per_year": 0.0},
+    )
+    before = working_fte(state, S.CASE_MANAGER)
+    prov = state.prov
+    cms = np.flatnonzero((prov.discipline == S.CASE_MANAGER) & (prov.state == S.PV_ACTIVE))
+    small = cms[np.argmin(prov.fte[cms])]
+    assert prov.fte[small] < 1.0
+    prov.state[small] = S.PV_LEFT
+    simulate(state, prm, tables, 5, 365)
+    assert working_fte(state, S.CASE_MANAGER) == pytest.approx(before, abs=1e-5)
+
+
+# --- a GP leaving: the list moves --------------------------------------------------------------
+
+
+def _practice_gps(state, k):
+    lo = int(state.prac.gp_start[k])
+    return [j for j in range(lo, lo + int(state.prac.gp_slots[k])) if state.prov.state[j] == 0]
+
+
+def test_a_leaving_gp_hands_the_list_to_a_colleague():
+    from zonesim.core.practices import gp_departs
+
+    cfg, pol, state, _, prm, tables = build(20_000, seed=2)
+    k = next(k for k in range(len(state.prac.list_size)) if len(_practice_gps(state, k)) >= 2)
+    j = _practice_gps(state, k)[0]
+    pat = state.pat
+    alive = pat.situation < S.DECEASED
+    theirs = np.flatnonzero(alive & (pat.usual_gp == j))
+    assert theirs.size > 0
+    lists = state.prac.list_size.copy()
+    state.prov.state[j] = S.PV_LEFT
+    st, p = views(state, prm)
+    gp_departs(st, p[0], 0, j, 0)
+    assert np.array_equal(state.prac.list_size, lists)  # the practice keeps its list
+    new = pat.usual_gp[theirs]
+    assert np.all(new != j)
+    assert set(new.tolist()) <= set(_practice_gps(state, k))
+    assert state.acc["list_moves"][0] == theirs.size
+
+
+def test_a_closing_practice_sends_its_patients_elsewhere_in_the_zone():
+    from zonesim.core.practices import gp_departs
+
+    cfg, pol, state, _, prm, tables = build(20_000, seed=2)
+    k = next(k for k in range(len(state.prac.list_size)) if len(_practice_gps(state, k)) == 1)
+    (j,) = _practice_gps(state, k)
+    pat = state.pat
+    alive = pat.situation < S.DECEASED
+    theirs = np.flatnonzero(alive & (pat.practice == k))
+    total = int(state.prac.list_size.sum())
+    state.prov.state[j] = S.PV_LEFT
+    st, p = views(state, prm)
+    gp_departs(st, p[0], 0, j, 0)
+    assert state.prac.list_size[k] == 0
+    assert int(state.prac.list_size.sum()) == total
+    assert np.all(pat.practice[theirs] != k)
+    assert state.acc["practice_closures"][0] == 1
+    # Each went to a practice with a working GP.
+    for k2 in np.unique(pat.practice[theirs]):
+        assert _practice_gps(state, int(k2))
+
+
+def test_a_patient_nobody_takes_is_counted_without_a_gp():
+    from zonesim.core.practices import count_without_gp, gp_departs
+
+    # Every practice is full: the closing practice's patients stay where no GP works.
+    cfg, pol, state, _, prm, tables = build(
+        20_000, seed=2, overrides={"parameters.gatekeeper.practice_list_cap_per_fte": 1.0}
+    )
+    k = next(k for k in range(len(state.prac.list_size)) if len(_practice_gps(state, k)) == 1)
+    (j,) = _practice_gps(state, k)
+    n = int(state.prac.list_size[k])
+    state.prov.state[j] = S.PV_LEFT
+    st, p = views(state, prm)
+    gp_departs(st, p[0], 0, j, 0)
+    assert state.prac.list_size[k] == n
+    count_without_gp(st, 0)
+    assert state.acc["without_gp_days"][0] == n
+
+
+# --- demand answers access ------------------------------------------------------------------
+
+
+def test_longer_waits_bring_more_deferral_and_giving_up():
+    out = []
+    for capacity in (8_200.0, 5_000.0):  # GP contacts per FTE a year: less capacity, longer waits
+        cfg = load_config(
+            overrides={"parameters.gatekeeper.gp_contacts_per_fte_per_year": capacity}
+        )
+        m = ZoneModel(cfg, population=20_000, rng=4, agents=False, years=1)
+        m.run_for(200)
+        card = m.scorecard()
+        out.append(
+            (
+                card["experience"]["gp_wait_days_mean"],
+                card["experience"]["gp_requests_deferred_per_1000"],
+                card["experience"]["gp_requests_given_up_per_1000"],
+            )
+        )
+    (w0, d0, g0), (w1, d1, g1) = out
+    assert w1 > w0
+    assert d1 > d0 and d1 > 0
+    assert g1 > g0
+
+
+# --- strain settles -------------------------------------------------------------------------
+
+
+def test_strain_falls_at_normal_load_and_rises_under_overload():
+    cfg, pol, state, _, prm, tables = build(20_000, seed=6)
+    gp = (state.prov.discipline == S.GP) & (state.prov.state == S.PV_ACTIVE)
+    start = float(state.prov.strain[gp].mean())
+    simulate(state, prm, tables, 6, 365)
+    working = (state.prov.discipline == S.GP) & (state.prov.state == S.PV_ACTIVE)
+    assert float(state.prov.strain[working].mean()) < start
+    # A third of the GP capacity: overload, strain rises well above the start.
+    cfg, pol, state, _, prm, tables = build(
+        20_000,
+        seed=6,
+        overrides={
+            "parameters.gatekeeper.gp_contacts_per_fte_per_year": 2_700.0,
+            "parameters.gatekeeper.deferral_max_share": 0.0,
+        },
+    )
+    simulate(state, prm, tables, 6, 365)
+    working = (state.prov.discipline == S.GP) & (state.prov.state == S.PV_ACTIVE)
+    assert float(state.prov.strain[working].mean()) > start + 0.3
+
+
+# --- demography by design ---------------------------------------------------------------------
+
+
+def test_the_baseline_keeps_its_age_structure_and_ageing_follows_its_path():
+    base = yearly(seed=3, years=3, population=10_000, warmup_days=0)
+    aged = yearly(seed=3, years=3, population=10_000, warmup_days=0, scenario="ageing")
+    s0 = base[0]["share_65plus"]
+    assert abs(base[-1]["share_65plus"] - s0) < 0.004
+    # ageing: 21% -> 25% in 20 years, i.e. +0.6 points in three years.
+    assert aged[-1]["share_65plus"] - s0 == pytest.approx(0.006, abs=0.003)
+    assert base[-1]["population"] == pytest.approx(10_000, rel=0.01)
+    assert base[-1]["emigrants_per_1000"] > 0  # the pyramid is kept by migration by age
+
+
+def test_drift_compares_the_last_three_years_with_the_first_three():
+    rows = [{"x": v} for v in (1.0, 1.0, 1.0, 5.0, 1.1, 1.1, 1.1)]
+    assert drift(rows, ["x"])["x"] == pytest.approx(0.1)
+    assert paired_correlation([1, 2, 3], [2, 4, 6.5]) > 0.99
+    assert paired_correlation([1, 1, 1], [1, 1, 1]) == 1.0
+
+
+# --- common random numbers hold for years -----------------------------------------------------
+
+
+def test_sick_leave_and_departure_have_their_own_draws():
+    from zonesim.core import streams
+
+    purposes = {
+        v for k, v in vars(streams).items() if k.startswith("PURPOSE_") and isinstance(v, int)
+    }
+    names = [k for k in vars(streams) if k.startswith("PURPOSE_")]
+    assert len(purposes) == len(names), "two decisions share a purpose"
+    assert streams.PURPOSE_PROVIDER != streams.PURPOSE_PROVIDER_LEAVE
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    reason="issue 15, not yet met: with the baseline steady the replicates of a 30,000 zone "
+    "differ little, and for strict_gatekeeping, integrated, information_point and task_shifting "
+    "the year-5 correlation of unmet-need days is below 0.5 (docs/validation.md); the policies' "
+    "own queue dynamics (deferral, giving up, practice changes decided by waits) still "
+    "decorrelate the pairs",
+    strict=False,
+)
+def test_every_preset_stays_paired_with_the_status_quo_in_year_5():
+    seeds = range(201, 209)
+    metrics = ("unmet_need_days_per_1000", "cost_per_capita_eur", "gp_fte_per_100k")
+
+    def year5(policy):
+        return [yearly(seed=s, years=5, population=30_000, policy=policy)[4] for s in seeds]
+
+    base = year5("status_quo")
+    low = {}
+    for pol in builtin_names("policies"):
+        if pol == "status_quo":
+            continue
+        rows = year5(pol)
+        for m in metrics:
+            low[(pol, m)] = paired_correlation([r[m] for r in base], [r[m] for r in rows])
+    bad = {k: round(v, 2) for k, v in low.items() if v < 0.5}
+    assert not bad, f"paired correlation below 0.5 in year 5: {bad}"
