@@ -46,7 +46,9 @@ def test_tiny_run_writes_tables_figures_config_and_provenance(zonesim_main, tmp_
         "config.toml",
         "provenance.json",
     } <= names
-    for png in ("scorecard.png", "forest.png", "timeseries.png"):
+    # compare writes the cost-effectiveness table, plane and acceptability curve.
+    assert {"cost_effectiveness.csv", "ce_plane.png", "ceac.png", "budget_impact.csv"} <= names
+    for png in ("scorecard.png", "forest.png", "timeseries.png", "ce_plane.png", "ceac.png"):
         assert (folder / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     runs = pd.read_parquet(folder / "runs.parquet")
     assert sorted(runs["policy"].unique()) == ["status_quo", "strict_gatekeeping"]

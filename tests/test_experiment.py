@@ -266,6 +266,12 @@ def test_save_writes_everything(small, tmp_path):
         "table.txt",
         "policies",
     } <= names
+    # The health-economic layer: table, plane, acceptability curve, budget impact.
+    from zonesim import economics
+
+    assert set(economics.OUTPUT_FILES + economics.FIGURE_FILES) <= names
+    assert "Health economics" in (out / "table.txt").read_text()
+    assert "budget_impact" in small.to_json()["cost_effectiveness"]
     pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), small.runs)
     # the resolved configuration loads back as the same configuration
     assert load_config(out / "config.toml") == small.config

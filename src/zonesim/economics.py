@@ -207,18 +207,27 @@ def yearly_from_timeseries(ts, *, policy: str, draw: int, informal_care_hour: fl
 
 
 def yearly_from_comparison(result):
-    """The per-year table of a policy comparison (:class:`zonesim.experiment.ComparisonResult`):
-    one block of :func:`yearly_from_timeseries` per run, the replicate as the draw (the same
-    replicate under every policy shares its random numbers)."""
+    """The per-year table of a policy comparison (:class:`zonesim.experiment.ComparisonResult`),
+    the replicate as the draw (the same replicate under every policy shares its random numbers,
+    and its parameter draws when the study has them).
+
+    From the comparison's per-year results (:meth:`~zonesim.experiment.ComparisonResult.by_year`,
+    complete measured years) when it has any; a horizon shorter than a year comes from the
+    monthly series instead (:func:`yearly_from_timeseries`: one partial year 1).
+    """
     import pandas as pd
 
+    hour = result.config.parameters.costs.informal_care_hour
+    by_year = result.by_year() if getattr(result, "n_years", 0) else None
+    if by_year is not None and len(by_year):
+        return yearly_from_scorecards(by_year, draw="replicate", informal_care_hour=hour)
     ts = result.timeseries
     if ts is None or len(ts) == 0:
         return pd.DataFrame(columns=list(YEARLY_COLUMNS))
-    hour = result.config.parameters.costs.informal_care_hour
+    keys = [c for c in ("policy", "replicate", "seed") if c in ts]
     frames = [
         yearly_from_timeseries(
-            g.drop(columns=["policy", "replicate", "seed"]),
+            g.drop(columns=keys),
             policy=policy,
             draw=replicate,
             informal_care_hour=hour,

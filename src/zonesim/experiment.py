@@ -787,6 +787,16 @@ class ComparisonResult:
             )
         return df
 
+    def cost_effectiveness(self, **options: Any):
+        """The health-economic analysis of this comparison against its baseline
+        (:func:`zonesim.economics.from_comparison`: KCE reference case by default, the
+        replicates as draws): the cost-effectiveness table, plane, acceptability curve and the
+        payer's budget impact per year. ``options`` as for :func:`zonesim.economics.analyse`
+        (``discounting``, ``perspective``, ``wtp`` ...)."""
+        from . import economics
+
+        return economics.from_comparison(self, **options)
+
     def ranking(self, windows: list[Any] | None = None):
         """Does the ordering of the policies hold over the years and across replicates?
 
@@ -1132,6 +1142,27 @@ class ComparisonResult:
             "population": self.config.zone.population,
             "scenario": self.config.scenario.name,
             "results": records,
+            **self._economics_json(),
+        }
+
+    def _economics_json(self) -> dict[str, Any]:
+        """The cost-effectiveness table and the budget impact, JSON-able (none for a single
+        policy)."""
+        if len(self.labels) < 2:
+            return {}
+        ce = self.cost_effectiveness()
+
+        def records(df) -> list[dict[str, Any]]:
+            return [
+                {k: _json_value(v) for k, v in rec.items()} for rec in df.to_dict(orient="records")
+            ]
+
+        return {
+            "cost_effectiveness": {
+                "conventions": ce.conventions(),
+                "table": records(ce.table),
+                "budget_impact": records(ce.budget),
+            }
         }
 
     # --- figures and files ------------------------------------------------------------------
@@ -1189,6 +1220,15 @@ class ComparisonResult:
         text = self.table(width=10_000)
         if self.n_years:
             text += "\n" + self.windows_table() + "\n\n" + self.ranking_text()
+        if len(self.labels) > 1:
+            # The health-economic layer: cost-effectiveness table, plane, acceptability curve
+            # and the payer's budget impact per year (economics.write_outputs' files), and the
+            # same table and budget impact at the end of the report.
+            from . import economics
+
+            ce = self.cost_effectiveness()
+            economics.write_outputs(ce, out, figures=figures)
+            text += "\n\nHealth economics\n\n" + ce.to_markdown()
         (out / "table.txt").write_text(text + "\n", encoding="utf-8")
         (out / "config.toml").write_text(
             "# The resolved configuration of this experiment (load with zonesim.load_config).\n"
