@@ -60,8 +60,9 @@ PURPOSES = {  # this process's own random-stream purposes (checked unique: core/
 
 
 @njit(cache=True, _nrt=False)
-def die(st, p, z, i, day):
-    """Patient i dies today: remove it from every zone aggregate."""
+def _leave_aggregates(st, z, i, day):
+    """Patient i leaves the living population of zone z (death or emigration): out of every zone
+    aggregate, utility 0, its slot marked free (DECEASED); returns its equity group."""
     pat = st.pat
     zr = st.zone[z]
     g = group_index(pat, i)
@@ -73,6 +74,15 @@ def die(st, p, z, i, day):
     zr.utility_sum[g] -= np.float64(pat.utility[i])
     pat.utility[i] = 0.0
     pat.situation[i] = DECEASED
+    return g
+
+
+@njit(cache=True, _nrt=False)
+def die(st, p, z, i, day):
+    """Patient i dies today: remove it from every zone aggregate."""
+    pat = st.pat
+    zr = st.zone[z]
+    g = _leave_aggregates(st, z, i, day)
     st.acc[z].deaths[g] += 1.0
     # Demography by design: the death leaves a gap in its age band for an entrant to fill.
     zr.band_deficit[min((day - np.int64(pat.birth_day[i])) // AGE_BAND_DAYS, N_AGE_BANDS - 1)] += (
@@ -303,16 +313,7 @@ FIRST_65PLUS_BAND = 13  # 5-year band 13 starts at age 65
 def _emigrate(st, z, i, day):
     """Patient i moves out of the zone: it leaves every aggregate, as at death (no death)."""
     pat = st.pat
-    zr = st.zone[z]
-    g = group_index(pat, i)
-    zr.alive -= 1
-    zr.alive_group[g] -= 1
-    zr.need_count[pat.need[i]] -= 1
-    if day - pat.birth_day[i] >= DAYS_65:
-        zr.alive_65plus -= 1
-    zr.utility_sum[g] -= np.float64(pat.utility[i])
-    pat.utility[i] = 0.0
-    pat.situation[i] = DECEASED  # the slot is free for an entrant (emigrants are counted apart)
+    _leave_aggregates(st, z, i, day)  # the slot is free for an entrant (emigrants counted apart)
     st.prac.list_size[pat.practice[i]] -= 1
     c = pat.caregiver[i]
     if c >= 0:
