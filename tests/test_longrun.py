@@ -112,6 +112,35 @@ def test_a_fractional_post_is_refilled_as_a_fraction():
     assert working_fte(state, S.CASE_MANAGER) == pytest.approx(before, abs=1e-5)
 
 
+def test_the_gp_establishment_follows_the_demand_the_need_mix_implies():
+    """A need mix that drifts towards chronic need raises the GP demand it implies; with the
+    establishment following demand (elasticity 1) recruitment adds GP FTE, with a fixed one
+    (elasticity 0) it adds none (no departures, so no vacancy otherwise)."""
+    got = []
+    for elasticity in (1.0, 0.0):
+        cfg, pol, state, _, prm, tables = build(
+            20_000,
+            seed=3,
+            overrides={
+                "scenario.gp_retirement_per_year": 0.0,
+                "parameters.workforce.attrition_per_year": 0.0,
+                "parameters.workforce.gp_establishment_demand_elasticity": elasticity,
+                "scenario.recruitment_fte_per_100k_per_year": 50.0,  # not the limit here
+            },
+        )
+        before = working_fte(state, S.GP)
+        # A tenth of the healthy become chronic: the zone's implied GP demand rises.
+        pat, zr = state.pat, state.zone[0]
+        healthy = np.flatnonzero((pat.situation < S.DECEASED) & (pat.need == 0))[::10]
+        pat.need[healthy] = 1
+        zr["need_count"][0] -= healthy.size
+        zr["need_count"][1] += healthy.size
+        simulate(state, prm, tables, 3, 300)
+        got.append(working_fte(state, S.GP) - before)
+    assert got[0] > 0.5  # a few percent more GP FTE
+    assert abs(got[1]) < 1e-9
+
+
 # --- a GP leaving: the list moves --------------------------------------------------------------
 
 
@@ -252,6 +281,26 @@ def test_drift_compares_the_last_three_years_with_the_first_three():
 
 
 # --- common random numbers hold for years -----------------------------------------------------
+
+
+def test_paired_runs_keep_their_entrants_paired():
+    """Entrants land in the same slots of two paired runs (same seed, two policies) even when
+    the runs differ by a few deaths: a patient's draws are keyed by its slot, so an entrant
+    shifted by one slot would be another person for the rest of the run. Filling slots in order
+    paired under a fifth of them after a year; keyed by the entrant's rank of the day, most."""
+    runs = []
+    for policy in ("status_quo", "strict_gatekeeping"):
+        m = ZoneModel(policy=policy, population=10_000, rng=5, years=1.2, agents=False)
+        fresh = m.state.pat.situation == S.EMPTY  # the slots entrants fill
+        m.run_for(365)
+        runs.append(m)
+    a, b = (m.state.pat for m in runs)
+    deaths = [float(m.state.acc["deaths"].sum()) for m in runs]
+    assert deaths[0] != deaths[1]  # the runs did diverge
+    used = fresh & ((a.situation < S.DECEASED) | (b.situation < S.DECEASED))
+    assert used.sum() > 100
+    same = used & (a.birth_day == b.birth_day) & (a.situation < S.DECEASED)
+    assert same.sum() / used.sum() > 0.8
 
 
 def test_sick_leave_and_departure_have_their_own_draws():

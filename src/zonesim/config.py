@@ -886,6 +886,18 @@ class WorkforceParams:
         lo=1,
         hi=3650,
     )
+    gp_establishment_demand_elasticity: float = P(
+        1.0,
+        "x",
+        "How far the GP establishment (the FTE recruitment aims at) follows the GP demand its "
+        "zone's need mix implies (routine contacts plus the GP's chronic follow-ups per "
+        "inhabitant at each need level, times the inhabitants at that level), relative to the "
+        "start: target = initial FTE x (implied demand / initial)^this. 1: practices take on "
+        "associates in proportion to their lists' demand; 0: a fixed establishment (demand "
+        "that grows then only lengthens waits). Recruitment stays within the labour market.",
+        lo=0,
+        hi=2,
+    )
 
 
 @dataclass(frozen=True)

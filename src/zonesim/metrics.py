@@ -20,6 +20,14 @@ from .core import state as S
 from .policies import information_point_cost_per_year
 
 SECTIONS = ("population_health", "experience", "cost", "workforce", "equity", "activity")
+# The components of the unmet-need days (accumulators, each by equity group): every day counted
+# in ``unmet_need_days`` is counted in exactly one of them (tests/test_gp_access.py holds it).
+UNMET_COMPONENTS = (
+    "unmet_gp_access_days",  # waiting for a routine GP contact past the threshold (gatekeeper)
+    "unmet_no_place",  # a request that found its list full (GP queue; specialist, hospital list)
+    "unmet_rationed_days",  # an allied contact rationed by capacity (demand)
+    "unmet_switch_days",  # a day of an open switch moment (switching)
+)
 COST_SECTORS = (
     "gp",
     "nursing",
@@ -196,6 +204,7 @@ def compute_scorecard(
         "switch_moments_per_1000": per1000(w["switch_moments"].sum()),
         "gp_wait_days_mean": _div(w["gp_wait_days"], w["gp_served_routine"]),
         "unmet_need_days_per_1000": per1000(w["unmet_need_days"].sum()),
+        **{f"{c}_per_1000": per1000(w[c].sum()) for c in UNMET_COMPONENTS},
         "continuity_upc": st.get("continuity_upc", nan),
         "caregiver_overloaded_share": _div(w["caregiver_overloaded_days"], w["caregiver_days"]),
         "caregiver_burden_mean": st.get("caregiver_burden_mean", nan),
@@ -217,8 +226,13 @@ def compute_scorecard(
 
     fte_years = w["fte_days"].sum() / S.DAYS_PER_YEAR
     workforce = {
+        # utilisation = demand / capacity for every discipline (MODEL.md process 9); for GPs the
+        # contacts asked for (routine requests made, urgent contacts, coordination). The hours
+        # GPs worked (what was served, overtime included) are reported apart; strain follows
+        # the hours each GP worked (core/workforce.py).
         "utilisation_mean": _div(w["demand_hours"].sum(), w["capacity_hours"].sum()),
         "utilisation_gp": _div(w["demand_hours"][S.GP], w["capacity_hours"][S.GP]),
+        "gp_hours_worked_per_capacity": _div(w["worked_hours"][S.GP], w["capacity_hours"][S.GP]),
         "utilisation_nurse": _div(w["demand_hours"][S.NURSE], w["capacity_hours"][S.NURSE]),
         "utilisation_case_manager": _div(
             w["demand_hours"][S.CASE_MANAGER], w["capacity_hours"][S.CASE_MANAGER]

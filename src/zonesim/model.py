@@ -623,8 +623,8 @@ _OVERFLOW_WARNINGS = {
     "entrants_skipped": "{n} entrants found no free patient slot so far (the population was "
     "laid out for {years:g} years; a longer years= horizon leaves more "
     "free slots)",
-    "queue_overflow": "{n} routine GP requests so far were dropped because a practice's queue "
-    "was full",
+    "queue_overflow": "{n} routine GP requests so far found a practice's queue full (counted "
+    "as unmet need, unmet_no_place)",
     "list_overflow": "{n} patients so far did not fit on a full specialist, hospital or "
     "episode list",
 }

@@ -56,5 +56,7 @@ def allied_contact(st, p, z, i, day, key, discipline):
             acc.social_work_contacts += 1.0
     else:
         acc.rationed_contacts += 1.0
+        g = group_index(st.pat, i)
         bump_u16(st.pat.unmet_need_days, i)
-        acc.unmet_need_days[group_index(st.pat, i)] += 1.0
+        acc.unmet_need_days[g] += 1.0
+        acc.unmet_rationed_days[g] += 1.0

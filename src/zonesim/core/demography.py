@@ -46,6 +46,9 @@ ENTRANT_NEED2 = 105
 ENTRANT_NEED3 = 106
 ENTRANT_CAREGIVER = 107
 ENTRANT_DONOR = 110  # 110-117: tries to find a living neighbour
+ENTRY_SLOT = 2000  # where the r-th entrant of the day lands (keyed by zone and rank, not slot)
+ENTRY_BAND = 2001  # the age band of the r-th entrant of the day (keyed by zone and rank)
+ENTRY_PROBES = 256  # random probes for a free slot before scanning on from the last one
 PURPOSES = {  # this process's own random-stream purposes (checked unique: core/parts.py)
     "entrant_age": ENTRANT_AGE,
     "entrant_ses": ENTRANT_SES,
@@ -56,6 +59,8 @@ PURPOSES = {  # this process's own random-stream purposes (checked unique: core/
     "entrant_need3": ENTRANT_NEED3,
     "entrant_caregiver": ENTRANT_CAREGIVER,
     **{f"entrant_donor{t}": ENTRANT_DONOR + t for t in range(8)},
+    "entry_slot": ENTRY_SLOT,
+    "entry_band": ENTRY_BAND,
 }
 
 
@@ -103,6 +108,7 @@ def _forget(st, z, i):
     pat = st.pat
     fl = pat.flags[i]
     if fl & F_GP_WAITING:
+        st.acc[z].gp_withdrawn += 1.0  # the routine GP request ends with the patient
         k = pat.practice[i]
         prac = st.prac
         mask = prac.queue_cap[k] - 1
@@ -137,19 +143,57 @@ def _forget(st, z, i):
 
 
 @njit(cache=True, _nrt=False)
-def _reusable_slot(st, z):
-    """A deceased slot of zone z for an entrant (when the free slots are used up), or -1."""
+def _entry_slot(st, z, day, key, rank):
+    """The slot of zone z where today's ``rank``-th entrant lands, or -1 if none is free.
+
+    A patient's draws are keyed by its slot, so two paired runs (same seed, two policies) keep
+    their entrants paired only if the same entrant lands in the same slot. Filling slots in
+    order (the next free one) would shift every later entrant by one as soon as the runs differ
+    by one death. Instead the entrant probes slots at random, keyed by (zone, rank today, try)
+    on the day: it takes the first never-used (EMPTY) or vacated (DECEASED) slot it finds, which
+    is the same slot in both runs unless that very slot is taken in one of them."""
     zr = st.zone[z]
-    span = zr.next_free - zr.first_patient
+    pat = st.pat
+    lo = zr.first_patient
+    span = zr.end_patient - lo
     if span <= 0:
         return -1
-    for t in range(span):
-        off = (zr.reuse_cursor + t) % span
-        j = zr.first_patient + off
-        if st.pat.situation[j] == DECEASED:
-            zr.reuse_cursor = (off + 1) % span
+    c = lo
+    for t in range(ENTRY_PROBES):
+        entity = (np.int64(z) * 65536 + rank) * 1024 + t
+        c = lo + np.int64(uniform(key, entity, day, ENTRY_SLOT) * span)
+        if pat.situation[c] >= DECEASED:
+            return c
+    for t in range(span):  # few free slots left: the first free one after the last probe
+        j = lo + (c - lo + t) % span
+        if pat.situation[j] >= DECEASED:
             return j
     return -1
+
+
+@njit(cache=True, _nrt=False)
+def _entry_band(st, z, day, key, rank):
+    """The age band of today's ``rank``-th entrant: a band short of its target, drawn in
+    proportion to its shortfall (demography by design: births fill the first band, migrants the
+    others); born today when none is short. Drawn (keyed by zone and rank) rather than taking
+    the band short the most: with one death more in one of two paired runs, a greedy choice
+    would reorder every later entrant's band, a draw moves only the entrants near a cut-point."""
+    zr = st.zone[z]
+    total = 0.0
+    for b in range(N_AGE_BANDS):
+        total += max(zr.band_deficit[b], 0.0)
+    if total <= 0.0:
+        return 0
+    v = uniform(key, np.int64(z) * 65536 + rank, day, ENTRY_BAND) * total
+    last = 0
+    for b in range(N_AGE_BANDS):
+        w = max(zr.band_deficit[b], 0.0)
+        if w > 0.0:
+            last = b
+            v -= w
+            if v < 0.0:
+                return b
+    return last
 
 
 @njit(cache=True, _nrt=False)
@@ -198,24 +242,16 @@ def renewal(st, p, z, day, key):
     if missing <= 0:
         return
     pat = st.pat
-    for _ in range(missing):
-        i = zr.next_free
-        if i < zr.end_patient:
-            zr.next_free += 1
-        else:
-            i = _reusable_slot(st, z)
-            if i < 0:
-                st.acc[z].entrants_skipped += 1.0
-                continue
+    for rank in range(missing):
+        i = _entry_slot(st, z, day, key, rank)
+        if i < 0:
+            st.acc[z].entrants_skipped += 1.0
+            continue
+        if pat.situation[i] == DECEASED:
             _reset_slot(pat, i)
-        # The age band short of its target the most (demography by design: births fill the
-        # first band, migrants the others); born today when none is short.
-        band = 0
-        for b in range(1, N_AGE_BANDS):
-            if zr.band_deficit[b] > zr.band_deficit[band]:
-                band = b
-        if zr.band_deficit[band] <= 0.0:
-            band = 0
+        if i >= zr.next_free:  # the used range grows to cover the slot (EMPTY ones are skipped)
+            zr.next_free = i + 1
+        band = _entry_band(st, z, day, key, rank)
         zr.band_deficit[band] -= 1.0
         if band == 0:  # born today
             age_days = np.int64(0)

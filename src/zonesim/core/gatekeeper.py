@@ -61,6 +61,7 @@ def request_gp(st, p, z, i, day, key):
     pat = st.pat
     if pat.flags[i] & F_GP_WAITING:
         return
+    st.acc[z].gp_requests += 1.0
     k = pat.practice[i]
     wait = expected_wait(st, p, k)
     if wait > p.unmet_wait_days:
@@ -69,6 +70,9 @@ def request_gp(st, p, z, i, day, key):
             st.acc[z].gp_deferred += 1.0
             pat.flags[i] &= 255 ^ F_SPEC_INTENT
             return
+    # GP demand (utilisation = demand / capacity, MODEL.md process 9): the contacts asked for
+    # today, whether or not there is room today (hours worked are booked apart, in gatekeeper).
+    st.zone[z].demand_hours[GP] += p.session_hours[GP]
     enqueue_gp(st, z, i, k, day)
 
 
@@ -172,6 +176,7 @@ def _serve_queue(st, p, z, k, day, key, room, strain):
             continue
         pat.flags[i] &= 255 ^ F_GP_WAITING
         if pat.situation[i] >= IN_HOSPITAL:
+            st.acc[z].gp_withdrawn += 1.0  # admitted meanwhile: the hospital sees to it
             continue
         gp_contact(st, p, z, i, day, key, day - d, False, strain)
         served += 1
@@ -235,7 +240,9 @@ def gatekeeper(st, p, z, day, key, work):
         cap = caps[c]
         total = used[c]
         fte = ftes[c]
-        zr.demand_hours[GP] += total * hours
+        # Demand: what was booked before the queue (urgent contacts, coordination) plus the
+        # routine requests made today (added in request_gp); worked: what was served.
+        zr.demand_hours[GP] += np.float64(prac.load_today[k]) * hours
         acc.capacity_hours[GP] += cap * hours
         acc.worked_hours[GP] += total * hours
         over = max(0.0, total - cap) * hours
@@ -259,11 +266,14 @@ def gatekeeper(st, p, z, day, key, work):
             if pat.situation[i] == DECEASED:
                 st.queue_pid[pos] = -1
                 pat.flags[i] &= 255 ^ F_GP_WAITING
+                acc.gp_withdrawn += 1.0
                 continue
             if day - st.queue_day[pos] <= p.unmet_wait_days:
                 break  # the queue is in arrival order: everyone behind waited less
+            g = group_index(pat, i)
             bump_u16(pat.unmet_need_days, i)
-            acc.unmet_need_days[group_index(pat, i)] += 1.0
+            acc.unmet_need_days[g] += 1.0
+            acc.unmet_gp_access_days[g] += 1.0
             # Demand answers waiting: each a decision with its own draw, each counted as what
             # it is (emergency use, giving up, another practice).
             if uniform(key, i, day, PURPOSE_QUEUE) < p.ed_after_wait:
@@ -271,6 +281,8 @@ def gatekeeper(st, p, z, day, key, work):
                 pat.flags[i] &= 255 ^ F_GP_WAITING
                 if pat.situation[i] < IN_HOSPITAL:
                     emergency_visit(st, p, z, i, day, key, True)
+                else:
+                    acc.gp_withdrawn += 1.0  # admitted meanwhile
             elif uniform(key, i, day, PURPOSE_GIVE_UP) < p.give_up_per_day:
                 st.queue_pid[pos] = -1
                 pat.flags[i] &= 255 ^ (F_GP_WAITING | F_SPEC_INTENT)
@@ -286,4 +298,32 @@ def gatekeeper(st, p, z, day, key, work):
                     register(st, i, k2)
                     acc.practice_changes += 1.0
                     if pat.situation[i] < IN_HOSPITAL:
-                        enqueue_gp(st, z, i, k2, day)
+                        enqueue_gp(st, z, i, k2, day)  # the request moves with the patient
+                    else:
+                        acc.gp_withdrawn += 1.0
+
+
+# What this process adds (core/parts.py). The routine GP requests balance exactly (a test holds
+# it): every request made (``gp_requests``) is deferred (``gp_deferred``), found no place
+# (``gp_no_place``: the practice's queue full), is served (``gp_served_routine``), went to the
+# emergency department after waiting (``gp_dropped``), was given up (``gp_gave_up``), was
+# withdrawn (``gp_withdrawn``: the patient died or was admitted meanwhile), or is still waiting
+# (a practice change or closure moves a request, it does not end it).
+ACCUMULATORS = (
+    ("gp_requests", np.float64, None),
+    ("gp_no_place", np.float64, None),
+    ("gp_withdrawn", np.float64, None),
+    # components of unmet_need_days (zonesim.metrics.UNMET_COMPONENTS), by equity group
+    ("unmet_gp_access_days", np.float64, (4,)),  # waiting for a routine contact past the threshold
+)
+
+
+def metrics(w, person_years):
+    """Routine GP requests, those that found no place and those withdrawn, per 1,000
+    person-years (the unmet-need components are in the scorecard's experience section)."""
+    per1000 = 1000.0 / person_years if person_years else 0.0
+    return {
+        "gp_requests_per_1000": float(w["gp_requests"]) * per1000,
+        "gp_requests_no_place_per_1000": float(w["gp_no_place"]) * per1000,
+        "gp_requests_withdrawn_per_1000": float(w["gp_withdrawn"]) * per1000,
+    }

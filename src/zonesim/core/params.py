@@ -428,6 +428,14 @@ def compile_params(config: Config, policies, state: S.State):
             disc[active], weights=state.prov.fte[lo:hi][active], minlength=S.N_DISCIPLINES
         )
         prm[z]["initial_fte"] = fte
+        # The GP demand the initial need mix implies: the reference of the GP establishment
+        # (core/workforce.py, gp_establishment).
+        lo, hi = int(state.zone[z]["first_patient"]), int(state.zone[z]["next_free"])
+        alive = state.pat.situation[lo:hi] < S.DECEASED
+        need = np.bincount(state.pat.need[lo:hi][alive], minlength=4).astype(float)
+        p = prm[z]
+        gp = p["gp_rate"] + p["followup_rate"] * (1.0 - p["nurse_followup_share"])
+        prm[z]["gp_demand_ref"] = float(np.sum(need * gp))
         # The initial age pyramid: what births and migration keep (scaled along the scenario's
         # 65+ share).
         lo, hi = int(state.zone[z]["first_patient"]), int(state.zone[z]["next_free"])

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .common import day16
+from .common import bump_u16, day16, group_index
 from .state import DECEASED, F_GP_WAITING, IN_HOSPITAL, PV_ACTIVE, PV_SICK
 
 NO_GP_WAIT = 1.0e6  # the expected wait (days) at a practice where no GP works
@@ -117,7 +117,15 @@ def enqueue_gp(st, z, i, k, day):
     cap = prac.queue_cap[k]
     n = prac.queue_len[k]
     if n >= cap:
-        st.acc[z].queue_overflow += 1.0
+        # No place: never dropped silently; a day of unmet need (issue 16, REVIEW item 9).
+        acc = st.acc[z]
+        g = group_index(st.pat, i)
+        acc.queue_overflow += 1.0
+        acc.gp_no_place += 1.0
+        acc.unmet_no_place[g] += 1.0
+        acc.unmet_need_days[g] += 1.0
+        bump_u16(st.pat.unmet_need_days, i)
+        st.pat.flags[i] &= 255 ^ F_GP_WAITING
         return
     pos = prac.queue_start[k] + ((prac.queue_head[k] + n) & (cap - 1))
     st.queue_pid[pos] = i
@@ -168,8 +176,11 @@ def gp_departs(st, p, z, j, day):
             leave_queue(st, i, k)
         register(st, i, k2)
         moved += 1
-        if waiting and pat.situation[i] < IN_HOSPITAL:
-            enqueue_gp(st, z, i, k2, day)
+        if waiting:
+            if pat.situation[i] < IN_HOSPITAL:
+                enqueue_gp(st, z, i, k2, day)  # the request moves with the patient
+            else:
+                acc.gp_withdrawn += 1.0
     acc.list_moves += moved
 
 

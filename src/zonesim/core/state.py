@@ -256,7 +256,6 @@ ZONE_DTYPE = np.dtype(
         ("pooled_hours_per_day", np.float64),  # pooled specialist hours today (all kinds)
         ("cm_hours_per_day", np.float64),
         ("recruit_budget", np.float64, (N_DISCIPLINES,)),  # FTE owed by recruitment
-        ("reuse_cursor", np.int64),  # where the search for a deceased slot to reuse resumes
         # demography by design (issue 15): living patients per 5-year band at the last recount
         # and how many more each band should have (the entrants' ages follow the deficits)
         ("band_count", np.int64, (N_AGE_BANDS,)),
@@ -287,6 +286,14 @@ _ACC_FIELDS = [
     ("discharges", np.float64),
     ("los_days_planned", np.float64),  # length of stay drawn at admission
     ("unmet_need_days", np.float64, (N_GROUPS,)),
+    # Components of unmet_need_days that more than one process adds to, or that sit in a module
+    # whose ACCUMULATORS a documented example replaces (zonesim.metrics.UNMET_COMPONENTS lists
+    # every component; they sum to the total): a request that found no place (a full GP queue,
+    # core/practices.py; a full specialist or hospital list, core/hospital.py), a rationed
+    # allied contact (core/demand.py), a day of an open switch moment (core/switching.py).
+    ("unmet_no_place", np.float64, (N_GROUPS,)),
+    ("unmet_rationed_days", np.float64, (N_GROUPS,)),
+    ("unmet_switch_days", np.float64, (N_GROUPS,)),
     ("gp_contacts", np.float64, (N_GROUPS,)),
     ("gp_home_visits", np.float64),
     ("gp_urgent_contacts", np.float64),

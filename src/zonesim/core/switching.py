@@ -183,6 +183,7 @@ def switch_moments(st, p, z, day, key):
         # An open switch moment: every day without a new equilibrium is a day of unmet need.
         bump_u16(pat.unmet_need_days, i)
         acc.unmet_need_days[g] += 1.0
+        acc.unmet_switch_days[g] += 1.0
         elapsed = day - pat.episode_start[i]
         if elapsed < p.recognition_delay[pat.literacy[i]]:
             j += 1

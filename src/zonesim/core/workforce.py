@@ -37,6 +37,45 @@ from .streams import (
 DAYS_PER_YEAR = 365.0
 MIN_VACANCY_FTE = 0.05  # smaller gaps between establishment and staff are not advertised
 
+# Parameters this process adds (core/parts.py): the GP establishment follows the GP demand the
+# need mix implies. ``gp_demand_ref`` (the implied demand at the start) is set from the state
+# by core.params.compile (it needs the zone's initial need mix).
+PARAMS = (
+    (
+        "gp_establishment_elasticity",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.workforce.gp_establishment_demand_elasticity,
+    ),
+    ("gp_demand_ref", np.float64, None, lambda config, policy: 0.0),
+)
+
+
+@njit(cache=True, _nrt=False)
+def implied_gp_demand(need_count, p):
+    """GP contacts per day the zone's need mix implies: routine contacts plus the chronic
+    follow-ups the GP does (those not shifted to the nurse), per need level."""
+    total = 0.0
+    for n in range(4):
+        total += need_count[n] * (
+            p.gp_rate[n] + p.followup_rate[n] * (1.0 - p.nurse_followup_share)
+        )
+    return total
+
+
+@njit(cache=True, _nrt=False)
+def gp_establishment(st, p, z):
+    """The GP FTE recruitment aims at: the initial FTE, scaled by the GP demand the zone's need
+    mix implies now against the start (``gp_establishment_elasticity``; 0: fixed). A slowly
+    drifting need mix (e.g. more chronic patients) otherwise pushes a fixed establishment
+    towards full capacity, where waits grow far faster than the load."""
+    target = p.initial_fte[GP]
+    if p.gp_demand_ref > 0.0 and p.gp_establishment_elasticity != 0.0:
+        now = implied_gp_demand(st.zone[z].need_count, p)
+        if now > 0.0:
+            target *= (now / p.gp_demand_ref) ** p.gp_establishment_elasticity
+    return target
+
 
 @njit(cache=True, _nrt=False)
 def start_of_day(st, p, z):
@@ -125,6 +164,7 @@ def recruitment(st, p, z, day):
     for d in range(N_DISCIPLINES):
         target = p.initial_fte[d]
         if d == GP:
+            target = gp_establishment(st, p, z)
             quota = p.gp_recruit_fte_per_day  # FTE per day
             fill = p.gp_vacancy_fill_days
         else:
