@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from .common import bump_u16, group_index
+from .common import bump_u16, first_unmet_today, group_index
 from .gatekeeper import request_gp
 from .hospital import specialist_request
 from .state import F_SPEC_INTENT, NURSE, PHYSIO, PSYCHOLOGIST, SOCIAL_WORKER
@@ -56,7 +56,8 @@ def allied_contact(st, p, z, i, day, key, discipline):
             acc.social_work_contacts += 1.0
     else:
         acc.rationed_contacts += 1.0
-        g = group_index(st.pat, i)
-        bump_u16(st.pat.unmet_need_days, i)
-        acc.unmet_need_days[g] += 1.0
-        acc.unmet_rationed_days[g] += 1.0
+        if first_unmet_today(st.pat, i, day):  # each patient-day counted once
+            g = group_index(st.pat, i)
+            bump_u16(st.pat.unmet_need_days, i)
+            acc.unmet_need_days[g] += 1.0
+            acc.unmet_rationed_days[g] += 1.0

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .common import bump_u16, day16, group_index
+from .common import bump_u16, day16, first_unmet_today, group_index
 from .hospital import admit, specialist_request
 from .practices import accepting_practice, enqueue_gp, expected_wait, register
 from .state import (
@@ -270,10 +270,11 @@ def gatekeeper(st, p, z, day, key, work):
                 continue
             if day - st.queue_day[pos] <= p.unmet_wait_days:
                 break  # the queue is in arrival order: everyone behind waited less
-            g = group_index(pat, i)
-            bump_u16(pat.unmet_need_days, i)
-            acc.unmet_need_days[g] += 1.0
-            acc.unmet_gp_access_days[g] += 1.0
+            if first_unmet_today(pat, i, day):  # each patient-day counted once
+                g = group_index(pat, i)
+                bump_u16(pat.unmet_need_days, i)
+                acc.unmet_need_days[g] += 1.0
+                acc.unmet_gp_access_days[g] += 1.0
             # Demand answers waiting: each a decision with its own draw, each counted as what
             # it is (emergency use, giving up, another practice).
             if uniform(key, i, day, PURPOSE_QUEUE) < p.ed_after_wait:

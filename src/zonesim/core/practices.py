@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .common import bump_u16, day16, group_index
+from .common import bump_u16, day16, first_unmet_today, group_index
 from .state import DECEASED, F_GP_WAITING, IN_HOSPITAL, PV_ACTIVE, PV_SICK
 
 NO_GP_WAIT = 1.0e6  # the expected wait (days) at a practice where no GP works
@@ -119,12 +119,13 @@ def enqueue_gp(st, z, i, k, day):
     if n >= cap:
         # No place: never dropped silently; a day of unmet need (issue 16, REVIEW item 9).
         acc = st.acc[z]
-        g = group_index(st.pat, i)
         acc.queue_overflow += 1.0
         acc.gp_no_place += 1.0
-        acc.unmet_no_place[g] += 1.0
-        acc.unmet_need_days[g] += 1.0
-        bump_u16(st.pat.unmet_need_days, i)
+        if first_unmet_today(st.pat, i, day):  # each patient-day counted once
+            g = group_index(st.pat, i)
+            acc.unmet_no_place[g] += 1.0
+            acc.unmet_need_days[g] += 1.0
+            bump_u16(st.pat.unmet_need_days, i)
         st.pat.flags[i] &= 255 ^ F_GP_WAITING
         return
     pos = prac.queue_start[k] + ((prac.queue_head[k] + n) & (cap - 1))

@@ -157,6 +157,8 @@ PATIENT_FIELDS = {
     "last_admission_day": np.int16,
     "work_left": np.float32,  # re-arrangement hours left in the open switch moment
     "case_manager": np.int32,  # provider index or -1
+    "cm_until": np.int16,  # day the case-management episode hands back (NEVER if none)
+    "last_unmet_day": np.int16,  # last day counted in unmet_need_days (common.first_unmet_today)
     # counters since the start of the run
     "gp_contacts": np.uint16,
     "gp_contacts_usual": np.uint16,
@@ -286,14 +288,12 @@ _ACC_FIELDS = [
     ("discharges", np.float64),
     ("los_days_planned", np.float64),  # length of stay drawn at admission
     ("unmet_need_days", np.float64, (N_GROUPS,)),
-    # Components of unmet_need_days that more than one process adds to, or that sit in a module
-    # whose ACCUMULATORS a documented example replaces (zonesim.metrics.UNMET_COMPONENTS lists
-    # every component; they sum to the total): a request that found no place (a full GP queue,
-    # core/practices.py; a full specialist or hospital list, core/hospital.py), a rationed
-    # allied contact (core/demand.py), a day of an open switch moment (core/switching.py).
+    # Components of unmet_need_days that more than one process adds to (zonesim.metrics.
+    # UNMET_COMPONENTS lists every component; they sum to the total): a request that found no
+    # place (a full GP queue, core/practices.py; a full specialist or hospital list,
+    # core/hospital.py), a rationed allied contact (core/demand.py).
     ("unmet_no_place", np.float64, (N_GROUPS,)),
     ("unmet_rationed_days", np.float64, (N_GROUPS,)),
-    ("unmet_switch_days", np.float64, (N_GROUPS,)),
     ("gp_contacts", np.float64, (N_GROUPS,)),
     ("gp_home_visits", np.float64),
     ("gp_urgent_contacts", np.float64),
@@ -426,7 +426,14 @@ def empty_patients(n: int) -> Patients:
     arrays["caregiver"][:] = -1
     arrays["usual_gp"][:] = -1
     arrays["case_manager"][:] = -1
-    for k in ("episode_start", "last_gp_day", "last_fall_day", "last_admission_day"):
+    for k in (
+        "episode_start",
+        "last_gp_day",
+        "last_fall_day",
+        "last_admission_day",
+        "cm_until",
+        "last_unmet_day",
+    ):
         arrays[k][:] = NEVER
     return Patients(**arrays)
 
