@@ -175,9 +175,9 @@ def strain_figure(view: View) -> Figure:
     x = np.arange(len(names))
     w = 0.38
     panels = (
-        ("strain_mean", "Mean strain (0-1)"),
-        ("strained_share", "Share of FTE over the strain threshold"),
-        ("utilisation", "Utilisation (demand / capacity, smoothed)"),
+        ("strain_mean", "Mean strain now (0-1)"),
+        ("strained_share", "Share of FTE over the strain threshold now"),
+        ("utilisation", "Utilisation now (demand / capacity, smoothed)"),
     )
     for ax, (key, title) in zip(axes, panels, strict=True):
         _style(ax, title)
