@@ -195,15 +195,8 @@ def test_a_parameter_a_difference_depends_on_drawn_wide_widens_that_interval():
     the case-management cost difference (zero width without: the policy's staff are fixed) and
     leaves a difference that does not depend on it (QALYs) exactly as it was: the draw reaches
     every run, and parameter uncertainty only widens what depends on the parameter."""
-    kw = dict(
-        population=1500,
-        replicates=4,
-        years=1.0,
-        warmup_days=20,
-        policies=["status_quo", "case_management_pool"],
-        seed=11,
-        workers=1,
-    )
+    policies = ["status_quo", "case_management_pool"]
+    kw = {**SMALL, "population": 1500, "replicates": 4, "years": 1.0, "policies": policies}
     salary = "parameters.costs.case_manager_fte_year"
     wide = {
         "assumptions": False,
