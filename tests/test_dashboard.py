@@ -230,7 +230,9 @@ def test_pair_runs_both_policies_under_common_random_numbers(settings):
     assert view.month == 2 and view.months == {"baseline": 2, "alternative": 2}
     for side in st.SIDES:
         flow = view.flow[side]
-        assert flow["triggered"] >= flow["resolved"] > 0
+        # moments still open at the end of the shared warm-up may resolve in the window, so
+        # "resolved" may exceed "triggered" (the integrated side resolves them faster)
+        assert flow["triggered"] > 0 and flow["resolved"] > 0
         assert min(flow.values()) >= 0
         open_now = flow["regular_team"] + flow["waiting_cm"] + flow["case_managed"]
         assert open_now <= flow["triggered"] + 1000  # stocks are people, not a running sum
