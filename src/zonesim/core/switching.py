@@ -14,7 +14,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .common import bump_u16, day16, group_index, refresh_utility
+from .common import (
+    PURPOSE_INFO_CONTACT,
+    bump_u16,
+    day16,
+    group_index,
+    knows_point,
+    refresh_utility,
+)
 from .state import (
     CASE_MANAGED,
     CASE_MANAGER,
@@ -118,6 +125,28 @@ def practice_strain(st, k):
     return total / n if n > 0 else 1.0
 
 
+@njit(cache=True, _nrt=False, inline="always")
+def recognised(st, p, z, i, day, key):
+    """Whether patient i's open switch moment has been recognised by the care team by today:
+    after the recognition delay of its literacy group, or earlier (limited literacy) when the
+    patient or caregiver knows the information point and contacts it (a daily draw once the
+    usual delay of adequate literacy has passed): the point narrows the literacy gap by use."""
+    pat = st.pat
+    elapsed = day - pat.episode_start[i]
+    lit = pat.literacy[i]
+    if elapsed >= p.recognition_delay[lit]:
+        return True
+    if (
+        lit
+        and elapsed >= p.recognition_delay[0]
+        and knows_point(p, key, i)
+        and uniform(key, i, day, PURPOSE_INFO_CONTACT) < p.info_point_contact
+    ):
+        st.acc[z].info_point_recognitions += 1.0
+        return True
+    return False
+
+
 @njit(cache=True, _nrt=False)
 def _remove_episode(st, z, j):
     zr = st.zone[z]
@@ -183,8 +212,7 @@ def switch_moments(st, p, z, day, key):
         # An open switch moment: every day without a new equilibrium is a day of unmet need.
         bump_u16(pat.unmet_need_days, i)
         acc.unmet_need_days[g] += 1.0
-        elapsed = day - pat.episode_start[i]
-        if elapsed < p.recognition_delay[pat.literacy[i]]:
+        if not (fl & F_CM_CHECKED) and not recognised(st, p, z, i, day, key):
             j += 1
             continue
         if not (fl & F_CM_CHECKED):
@@ -227,7 +255,8 @@ def switch_moments(st, p, z, day, key):
         acc.switch_resolved[g] += 1.0
         acc.switch_days_sum[g] += days
         acc.switch_hist[g, min(days, HIST_DAYS - 1)] += 1.0
-        if days > p.went_wrong_days and uniform(key, i, day, PURPOSE_REPORT) < p.report_p:
+        rp = p.report_p_point if knows_point(p, key, i) else p.report_p
+        if days > p.went_wrong_days and uniform(key, i, day, PURPOSE_REPORT) < rp:
             acc.reports += 1.0
         pat.flags[i] &= 255 ^ (F_UNRESOLVED | F_CM_WAITING | F_CM_CHECKED)
         if cm >= 0:
