@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from engine_helpers import build, digest
 
+from engine_helpers import build, digest
 from zonesim.core.common import GAP_ACTIVE, GAP_FOLLOWUP, GAP_PSYCH, GAP_UNMET
 from zonesim.core.day import simulate
 
