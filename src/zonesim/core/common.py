@@ -131,3 +131,15 @@ def knows_point(p, key, i):
     draw against the policy's reach (0 without a point), the same whatever the day, so a
     larger reach adds users, never reshuffles them (common random numbers)."""
     return uniform(key, i, 0, PURPOSE_INFO_REACH) < p.info_point_reach
+
+
+@njit(inline="always", cache=True)
+def first_unmet_today(pat, i, day):
+    """True the first time today that patient i's unmet need is counted, and marks the day: the
+    total ``unmet_need_days`` counts each patient-day at most once, in the component of the
+    process that reaches it first in the day (notes/interfaces.md; docs/odd.md)."""
+    d = day16(day)
+    if pat.last_unmet_day[i] == d:
+        return False
+    pat.last_unmet_day[i] = d
+    return True
