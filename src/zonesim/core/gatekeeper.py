@@ -14,7 +14,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .common import bump_u16, day16, first_unmet_today, group_index
+from .common import (
+    GAP_FOLLOWUP_BITS,
+    GAP_FOLLOWUP_PENDING,
+    GAP_UNMET,
+    GAP_UNMET_BITS,
+    bump_u16,
+    close_gaps,
+    day16,
+    first_unmet_today,
+    group_index,
+    open_gap,
+)
 from .hospital import admit, specialist_request
 from .practices import accepting_practice, enqueue_gp, expected_wait, register
 from .state import (
@@ -112,6 +123,8 @@ def gp_contact(st, p, z, i, day, key, wait, urgent, strain):
     bump_u16(pat.gp_contacts, i)
     pat.last_gp_day[i] = day16(day)
     acc.gp_contacts[g] += 1.0
+    # A GP contact closes the care gaps it answers: unmet need and a chronic follow-up.
+    close_gaps(st, p, z, i, GAP_UNMET_BITS | GAP_FOLLOWUP_BITS | GAP_FOLLOWUP_PENDING)
     gp = pat.usual_gp[i]
     if gp >= 0 and st.prov.state[gp] == PV_ACTIVE:
         bump_u16(pat.gp_contacts_usual, i)
@@ -275,6 +288,7 @@ def gatekeeper(st, p, z, day, key, work):
                 bump_u16(pat.unmet_need_days, i)
                 acc.unmet_need_days[g] += 1.0
                 acc.unmet_gp_access_days[g] += 1.0
+            open_gap(st, p, z, i, GAP_UNMET)
             # Demand answers waiting: each a decision with its own draw, each counted as what
             # it is (emergency use, giving up, another practice).
             if uniform(key, i, day, PURPOSE_QUEUE) < p.ed_after_wait:
