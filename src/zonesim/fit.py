@@ -14,9 +14,10 @@ The fit is a small adapter around Optuna (the ``fit`` extra; imported only here,
   (what the noise alone adds to the loss) is reported next to it;
 - **plausible ranges**: a trial is *plausible* when every fitting target is met, allowing two
   standard errors of seed noise (``|mean - value| <= tolerance + 2 se``), as in history
-  matching. The range of a parameter is the span of its values over the plausible trials;
-  for a parameter the fitting targets do not constrain it stays near its search bounds (said
-  so in ``fitted.json``: ``search.<path>.constrained``). Those ranges are what the studies'
+  matching. A parameter the fitting targets constrain (its importance for the loss, Optuna's
+  PED-ANOVA, at least the average share) gets the span of its values over the plausible
+  trials; one they do not constrain keeps its whole search interval (``fitted.json``:
+  ``search.<path>.constrained`` and ``importance``). Those ranges are what the studies'
   probabilistic sensitivity analysis draws from (:func:`read_fitted`);
 - **hold-outs**: the fitted values run once more on confirmation seeds the search never saw;
   every target (inputs, fitting targets, hold-outs) is reported from those runs, by kind;
@@ -609,9 +610,33 @@ def _progress(progress, total: int, done: int):
     return _Bar()
 
 
-def _ranges(spec: FitSpec, frame, best: Mapping[str, float]):
-    """Plausible range per parameter: the span over plausible trials (or, when fewer than 5
-    trials are plausible, over the best tenth of the trials, said so in the provenance)."""
+def _importances(study, spec: FitSpec) -> dict[str, float]:
+    """Each parameter's share of the loss's variation among the better trials (Optuna's
+    PED-ANOVA importance; shares sum to 1)."""
+    optuna = _optuna()
+    evaluator = getattr(optuna.importance, "PedAnovaImportanceEvaluator", None)
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            # "too small to compute importances": they come out equal, as they should
+            warnings.simplefilter("ignore", UserWarning)
+            imp = optuna.importance.get_param_importances(
+                study, evaluator=evaluator() if evaluator else None
+            )
+    except (RuntimeError, ValueError):  # too few trials to tell
+        return {k: math.nan for k in spec.parameters}
+    return {k: float(imp.get(k, 0.0)) for k in spec.parameters}
+
+
+def _ranges(spec: FitSpec, frame, best: Mapping[str, float], importance: Mapping[str, float]):
+    """Plausible range per parameter.
+
+    A parameter the fitting targets constrain (its importance for the loss at least the average
+    share, 1 / number of parameters) keeps the span of its values over the plausible trials (or,
+    when fewer than 5 trials are plausible, over the best tenth, said so). One they do not
+    constrain keeps its whole search interval: the search concentrates its trials near the best
+    values, so their span would look narrower than the figures say."""
     plaus = frame[frame["plausible"]]
     basis = "plausible trials (every fitting target met, 2 SE of seed noise allowed)"
     if len(plaus) < 5:
@@ -619,14 +644,14 @@ def _ranges(spec: FitSpec, frame, best: Mapping[str, float]):
         plaus = frame.nsmallest(k, "loss")
         basis = f"the best {len(plaus)} trials (fewer than 5 trials met every fitting target)"
     ranges, constrained = {}, {}
+    d = len(spec.parameters)
     for k, (lo, hi) in spec.parameters.items():
+        constrained[k] = bool(importance.get(k, 0.0) >= 1.0 / d)
         a, b = float(plaus[k].min()), float(plaus[k].max())
         a, b = min(a, best[k]), max(b, best[k])
-        if not b > a:
+        if not constrained[k] or not b > a:
             a, b = lo, hi
         ranges[k] = (a, b)
-        # constrained: the plausible span covers less than 60% of the search interval
-        constrained[k] = (b - a) < 0.6 * (hi - lo)
     return ranges, constrained, basis, int(frame["plausible"].sum())
 
 
@@ -649,7 +674,8 @@ def _write(spec, folder, study, best, confirm, evaluated, seconds) -> FitResult:
         rows.append(row)
     frame = pd.DataFrame(rows)
     best_values = dict(best.params)
-    ranges, constrained, basis, n_plaus = _ranges(spec, frame, best_values)
+    importance = _importances(study, spec)
+    ranges, constrained, basis, n_plaus = _ranges(spec, frame, best_values, importance)
 
     stats = summarise(confirm["runs"])
     trows = target_rows({m: v[0] for m, v in stats.items()}, TARGETS)
@@ -698,6 +724,7 @@ def _write(spec, folder, study, best, confirm, evaluated, seconds) -> FitResult:
                 "bounds": list(spec.parameters[k]),
                 "default": spec.defaults[k],
                 "constrained": constrained[k],
+                "importance": importance[k],
             }
             for k in spec.parameters
         },
