@@ -300,8 +300,9 @@ def ranking_sections(data: Path = DATA, img: Path | None = None, page: Path = OU
         "small zone of 10,000 inhabitants and 2 measured years, sized for a 2-core machine) "
         "over the flagged assumptions the fit estimates, each over its search bounds. At each "
         "point the presets are ranked per aim by the aim's ranking metric (1 = best of 7); "
-        r"**mu\*** of a preset's rank is how many places one Morris step of the parameter (two "
-        r"thirds of its range, 4 levels) moves it, on average. Read it per aim: a large mu\* "
+        r"**mu\*** of a preset's rank is the mean absolute elementary effect in places per "
+        r"whole range of the parameter (a Morris step, two thirds of the range with 4 levels, "
+        r"scaled to the range). Read it per aim: a large mu\* "
         "can reorder the presets on that aim, one near 0 cannot. Made by "
         "`python scripts/ranking_sensitivity.py morris` and `figure`; small zones are noisy, "
         "so some rank changes are the seed's luck moving with the parameter (the Sobol step "
@@ -309,7 +310,7 @@ def ranking_sections(data: Path = DATA, img: Path | None = None, page: Path = OU
         "",
         f"![Morris mu* of each preset's rank per aim]({rel})",
         "",
-        r"Mean mu\* of the presets' ranks (places per step), per aim:",
+        r"Mean mu\* of the presets' ranks (places over the parameter's range), per aim:",
         "",
         "| parameter | " + " | ".join(a.replace("_", " ") for a in aims) + " |",
         "|---|" + "---:|" * len(aims),
