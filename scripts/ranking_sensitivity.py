@@ -133,7 +133,7 @@ def morris(args) -> int:
     top = list(order.index[:TOP])
     summary = {
         "points": int(table.attrs["points"]),
-        "folder": str(folder),
+        "folder": str(folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder),
         "top": top,
         "mean_rank_mu_star": {k: round(float(v), 4) for k, v in order.items()},
     }

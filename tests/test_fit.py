@@ -104,6 +104,9 @@ def test_a_rerun_resumes_without_redoing_trials(tmp_path):
     first = fit(spec, out=out, executor="sequential")
     assert first.evaluated == 3 * 2
     params = first.trials.set_index("trial")[KEY].to_dict()
+    # a time limit stops asking for trials; what is there is written, a rerun goes on
+    stopped = fit(replace(spec, trials=5), out=out, executor="sequential", max_minutes=1e-9)
+    assert stopped.evaluated == 0 and len(stopped.trials) == 3
     again = fit(replace(spec, trials=5), out=out, executor="sequential")
     assert again.evaluated == 2 * 2  # only the two missing trials ran
     assert again.trials.set_index("trial")[KEY].to_dict().items() >= params.items()
@@ -151,3 +154,41 @@ def test_the_default_fit_file_names_existing_parameters():
     assert len(spec.parameters) >= 10
     assert {t.kind for t in spec.fitting_targets()} == {"fit"}
     assert not set(spec.seeds) & set(spec.confirm_seeds)
+
+
+def test_the_validation_page_sections_read_the_shipped_fit_and_ranking_results():
+    """docs/validation.md's fit, hold-out and ranking sections come from saved files
+    (docs/data): the lead's regeneration includes them without rerunning the fit."""
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "scripts"))
+    import gen_validation_md as g
+
+    fitted = json.loads((root / "docs/data/fit/fitted.json").read_text())
+    psa = read_fitted(root / "docs/data/fit/fitted.json")
+    assert {u.key for u in psa.parameters} == set(fitted["parameters"])
+    text = "\n".join(g.fit_sections(root / "docs" / "data"))
+    assert "## Hold-out targets (the validation)" in text
+    hold = [line for line in text.split("## Hold-out targets")[1].splitlines() if "| `" in line]
+    assert len(hold) >= 8
+    # every hold-out that misses is listed with its reason
+    missed = [line.split("`")[1] for line in hold if "**no**" in line]
+    for m in missed:
+        assert f"**`{m}` missed**: " in text and "no reason recorded yet" not in text
+    ranking = "\n".join(g.ranking_sections(root / "docs" / "data"))
+    assert "Sobol" in ranking and "ranking_sensitivity.png" in ranking
+    assert (root / "docs/img/ranking_sensitivity.png").is_file()
+
+
+def test_a_fit_on_a_local_dask_cluster_evaluates_the_same_trials(tmp_path):
+    """Distributable: the runs go through zonesim's executors; a run is a pure function of the
+    values and the seed, so the same trials give the same losses in process and on Dask."""
+    pytest.importorskip("distributed")
+    spec = load_spec(_spec_file(tmp_path, trials=2))
+    here = fit(spec, out=tmp_path / "seq", executor="sequential")
+    there = fit(spec, out=tmp_path / "dask", executor="local", workers=2)
+    a = here.trials.set_index("trial")[[KEY, "loss"]]
+    b = there.trials.set_index("trial")[[KEY, "loss"]]
+    assert np.allclose(a.to_numpy(), b.loc[a.index].to_numpy())

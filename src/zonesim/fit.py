@@ -448,6 +448,7 @@ def fit(
     executor: Any = "sequential",
     workers: int | None = None,
     progress: bool | Callable[[str], None] = False,
+    max_minutes: float | None = None,
 ) -> FitResult:
     """Run (or resume) a fit and write its folder ``out``:
 
@@ -460,7 +461,9 @@ def fit(
 
     ``config``: the base configuration (default: the built-in default zone); ``executor``: a
     kind, profile or :class:`~zonesim.executors.ExecutorSpec` (:mod:`zonesim.executors`);
-    ``progress``: a bar on stderr (True) or a callable given one line per completed trial.
+    ``progress``: a bar on stderr (True) or a callable given one line per completed trial;
+    ``max_minutes``: ask no new trial after this many minutes (the trials in flight finish and
+    everything is written; rerun to go on).
     """
     import concurrent.futures as cf
 
@@ -498,9 +501,16 @@ def fit(
         open_trials: dict[int, Any] = {}
         got: dict[int, dict[int, dict[str, float]]] = {}
         asked = 0
+        deadline = None if max_minutes is None else t0 + 60.0 * max_minutes
         try:
-            while asked < todo or pending:
-                while asked < todo and len(pending) + len(spec.seeds) <= window:
+            while pending or (
+                asked < todo and (deadline is None or time.perf_counter() < deadline)
+            ):
+                while (
+                    asked < todo
+                    and len(pending) + len(spec.seeds) <= window
+                    and (deadline is None or time.perf_counter() < deadline)
+                ):
                     trial = study.ask(dists)
                     asked += 1
                     open_trials[trial.number] = trial

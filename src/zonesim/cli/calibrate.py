@@ -57,6 +57,13 @@ def register(sub) -> None:
     )
     f.add_argument("--workers", "-w", type=int, default=None, metavar="N", help="worker processes")
     f.add_argument("--site", default=None, help="SLURM site profile for --executor slurm")
+    f.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        metavar="M",
+        help="ask no new trial after M minutes (the fit is written; rerun to go on)",
+    )
     f.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -200,14 +207,30 @@ def run_fit(args, cfg) -> int:
         f"{spec.trials} trials x {len(spec.seeds)} seeds; {ex.describe()}; folder {out}",
         file=sys.stderr,
     )
-    res = fit(spec, out=out, config=cfg, executor=ex, progress=not args.no_progress)
+    if args.max_minutes is not None and not args.max_minutes > 0:
+        raise ZonesimInputError(
+            "expected a positive number of minutes",
+            source="<argument>",
+            field="--max-minutes",
+            value=args.max_minutes,
+        )
+    res = fit(
+        spec,
+        out=out,
+        config=cfg,
+        executor=ex,
+        progress=not args.no_progress,
+        max_minutes=args.max_minutes,
+    )
     if args.format == "json":
         json.dump(json.loads((out / "fitted.json").read_text()), sys.stdout, indent=2)
         print()
     else:
         print(fit_report(res, markdown=args.format == "markdown"))
     print(
-        f"\nfit: {len(res.trials)} trials, best loss {res.loss:.3g} (seed-noise floor "
+        f"\nfit: {len(res.trials)} of {spec.trials} trials"
+        + ("" if len(res.trials) >= spec.trials else " (time limit: rerun to go on)")
+        + f", best loss {res.loss:.3g} (seed-noise floor "
         f"{res.noise_floor:.2g}); {res.evaluated} runs in {res.seconds:.0f} s; "
         + verdict(res.targets),
         file=sys.stderr,
