@@ -343,6 +343,22 @@ def ranking_sections(data: Path = DATA, img: Path | None = None, page: Path = OU
                 cells.append("n/a" if v is None else f"{v['ST']:.2f} ({v['S1']:.2f})")
             out.append(f"| `{p.removeprefix('parameters.')}` | " + " | ".join(cells) + " |")
         out.append("")
+        s1, st = float(g["S1"].mean()), float(g["ST"].mean())
+        if s1 < 0.1 and st > 0.3:
+            out += [
+                f"**Read with care.** The first-order indices are near zero (mean "
+                f"{s1:.2f}, some negative) while the totals are large (mean {st:.2f}): a "
+                "preset's advantage over the status quo varies mostly non-additively. At one "
+                "seed on a small zone, any change of a parameter that acts at all reshuffles "
+                "which patients meet which events later on (the random numbers stay paired, "
+                "the states drift apart), and that chance weighs as much as the parameters' "
+                "own effects; the Morris ranks above mix the two likewise (a parameter that "
+                "barely acts, like the case-management multiplier of avoidable admissions, "
+                "shows neither). Separating them needs replicates per design point "
+                "(`replicates` in the study files) or a larger zone: the next step, not done "
+                "on the 2-core machine.",
+                "",
+            ]
     else:
         out += ["The Sobol step has not run yet (`experiments/ranking_sobol.toml`).", ""]
     return out
