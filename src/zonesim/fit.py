@@ -207,54 +207,29 @@ def load_spec(path: str | Path | None = None, **overrides: Any) -> FitSpec:
 
     params = data.get("parameters")
     if not isinstance(params, Mapping) or not params:
-        raise _bad("expected a [parameters] table naming what to fit", source, "parameters")
-    catalog = {path: (f, v) for path, f, v in iter_parameters()}
+        raise _bad(
+            "expected a [parameters] table naming what to fit", source, "parameters", None, False
+        )
+    from .runs.psa import _parse_uncertain
+
+    catalog = {path: v for path, _, v in iter_parameters()}
     bounds: dict[str, tuple[float, float]] = {}
     defaults: dict[str, float] = {}
     for key, b in _flat(params).items():
-        where = f"parameters.{key}" if not key.startswith("parameters.") else key
-        base, idx = _split_key(key)
-        if base not in catalog:
-            import difflib
-
-            hint = difflib.get_close_matches(base, list(catalog), n=1)
-            extra = f" (did you mean '{hint[0]}'?)" if hint else ""
-            raise _bad(f"unknown parameter{extra}", source, where, None, False)
-        f, default = catalog[base]
-        if isinstance(default, tuple):
-            if idx is None or idx >= len(default):
-                raise _bad(
-                    f"expected an element [0..{len(default) - 1}] of this list",
-                    source,
-                    where,
-                    None,
-                    False,
-                )
-            default = default[idx]
-        elif idx is not None:
-            raise _bad("this parameter is not a list", source, where, None, False)
-        if isinstance(default, bool) or not isinstance(default, (int, float)):
-            raise _bad("expected a numeric parameter", source, where, None, False)
-        if isinstance(default, int):
-            raise _bad("integer parameters are not fitted (a continuous search)", source, where)
-        ok = (
-            isinstance(b, list)
-            and len(b) == 2
-            and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in b)
-            and all(math.isfinite(x) for x in b)
-            and b[0] < b[1]
-        )
-        if not ok:
-            raise _bad("expected search bounds [low, high] with low < high", source, where, b)
-        lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
-        if (lo is not None and b[0] < lo) or (hi is not None and b[1] > hi):
+        # the same checks as a study's [psa.parameters] (a known numeric parameter, an element
+        # [i] of a list, bounds [low, high] within its valid range), named as in this file
+        try:
+            u = _parse_uncertain(key, {"dist": "uniform", "bounds": b}, source)
+        except ZonesimInputError as exc:
+            where = str(exc.field).replace(f"psa.parameters.{key}", key)
+            raise _bad(exc.expected, source, where, exc.value, exc.value is not None) from None
+        if u.integer:
             raise _bad(
-                f"expected bounds within the parameter's valid range [{lo}, {hi}]",
-                source,
-                where,
-                b,
+                "integer parameters are not fitted (a continuous search)", source, key, None, False
             )
-        bounds[key] = (float(b[0]), float(b[1]))
+        base, idx = _split_key(key)
+        default = catalog[base] if idx is None else catalog[base][idx]
+        bounds[key] = tuple(dict(u.args)["bounds"])
         defaults[key] = float(default)
     spec = FitSpec(parameters=bounds, defaults=defaults, **kw)
     if spec.startup_trials > spec.trials:
