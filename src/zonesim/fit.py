@@ -11,7 +11,8 @@ The fit is a small adapter around Optuna (the ``fit`` extra; imported only here,
   simulated value being the mean over the spec's seeds. Every trial runs on the same seeds
   (common random numbers), so the comparison between trials is not blurred by the seeds' luck;
   the seeds' own noise is kept per target (its standard error) and the loss's noise floor
-  (what the noise alone adds to the loss) is reported next to it;
+  (what the noise alone adds to the loss) is reported next to it. The first trial is the
+  defaults, so the fit never reports values worse than the model's own on the fit's seeds;
 - **plausible ranges**: a trial is *plausible* when every fitting target is met, allowing two
   standard errors of seed noise (``|mean - value| <= tolerance + 2 se``), as in history
   matching. A parameter the fitting targets constrain (its importance for the loss, Optuna's
@@ -462,6 +463,12 @@ def fit(
     for tr in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         study.tell(tr.number, state=optuna.trial.TrialState.FAIL)
         study.enqueue_trial(tr.params, skip_if_exists=False)
+    if not study.get_trials(deepcopy=False):
+        # the first trial is the defaults (within the bounds): the fit starts from the model's
+        # hand-tuned values and can only report a best as good as theirs on the fit's seeds
+        study.enqueue_trial(
+            {k: min(max(spec.defaults[k], lo), hi) for k, (lo, hi) in spec.parameters.items()}
+        )
     done = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
     todo = max(0, spec.trials - done)
     evaluated = 0
