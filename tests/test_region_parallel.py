@@ -56,7 +56,7 @@ def region_case(name: str):
     if name == "busy":
         overrides.update(
             {
-                "parameters.secondary.specialist_capacity_ratio": 0.12,
+                "parameters.secondary.specialist_slots_per_1000_per_year": 95.0,
                 "parameters.secondary.length_of_stay_days": 25.0,
                 "parameters.secondary.admission_per_year": [0.2, 0.4, 1.0, 2.0],
             }

@@ -182,9 +182,10 @@ TARGETS: tuple[Target, ...] = (
         0.48,
         0.10,
         C.SRC_SPECIALIST,
-        "the mean booking lead time (18 days) was set so that 48% wait over two weeks",
-        kind=INPUT,
-        parameters=(P + "secondary.specialist_lead_days",),
+        "an outcome of the region's waiting list (demand, slots, extra sessions, leaving); "
+        "the slots per capita were fitted to it",
+        kind=FIT,
+        parameters=(P + "secondary.specialist_slots_per_1000_per_year",),
     ),
     Target(
         "chronic_share_15plus",
