@@ -85,6 +85,19 @@ def check_invariants(state, initial_alive):
     assert (prov.caseload >= 0).all()
     assert (prov.caseload[cms] == clients[cms]).all()
     assert (clients[prov.discipline != S.CASE_MANAGER] == 0).all()
+    # No client is lost: each client of a case manager is in the episode list (so it is handed
+    # back one day) with a hand-back day; each request waiting for one is in its zone's queue,
+    # exactly once, and the queue holds only those.
+    held = pat.case_manager >= 0
+    assert (pat.flags[held] & S.F_EPISODE_LISTED).all()
+    assert (pat.cm_until[held] != S.NEVER).all()
+    queued = np.zeros(pat.situation.shape[0], dtype=np.int64)
+    for z in range(state.n_zones):
+        np.add.at(queued, state.cmq_pid[z, : int(state.zone[z]["cm_queue_len"])], 1)
+    cm_waiting = (pat.flags & S.F_CM_WAITING) != 0
+    assert (queued[cm_waiting] == 1).all()
+    assert (queued[~cm_waiting] == 0).all()
+    assert (pat.case_manager[cm_waiting] < 0).all()
     # Strain and burden stay in [0, 1]; no negative capacity.
     assert ((prov.strain >= 0) & (prov.strain <= 1)).all()
     assert (prov.fte >= 0).all() and (prov.hours_per_week >= 0).all()

@@ -221,9 +221,9 @@ TARGETS: tuple[Target, ...] = (
         9.0,
         C.SRC_AHRQ,
         "episodes of 6-24 months: case-managed days over allocations (Little's law, steady "
-        "state); the follow-up after equilibrium (9 months) is set from the same range",
+        "state); the episode length (uniform on 6-24 months) is set from the same range",
         kind=INPUT,
-        parameters=(P + "switching.cm_followup_months",),
+        parameters=(P + "switching.cm_episode_months",),
     ),
     # --- fitting targets: assumption parameters were tuned to reach them ------------------------
     Target(

@@ -781,13 +781,14 @@ class SwitchParams:
     report_probability_with_point: float = P(
         0.5, "share", "The same with an information and reporting point.", lo=0, hi=1
     )
-    cm_followup_months: float = P(
-        9.0,
+    cm_episode_months: tuple[float, float] = P(
+        (6.0, 24.0),
         "months",
-        "Mean follow-up after equilibrium before the case manager "
-        "hands back (episodes 6-24 months).",
+        "Shortest and longest case-management episode, from the allocation to the hand-back "
+        "to the regular team (later if the switch moment is still open); the length is drawn "
+        "uniformly between them (the range is sourced, the uniform shape an assumption).",
         lo=0,
-        hi=60,
+        hi=120,
         source=SRC_AHRQ,
     )
 
@@ -851,6 +852,16 @@ class CaseManagementParams:
     )
     hours_per_fte_per_week: float = P(
         36.0, "h/week", "Working hours per case manager FTE.", lo=1, hi=80
+    )
+    client_hours_per_week: float = P(
+        0.72,
+        "h/week",
+        "Case-manager hours a client needs per week on average over an episode: the hours "
+        "per FTE over it are the clients per FTE the hours allow (36 / 0.72 = 50, the "
+        "AHRQ caseload the default cap takes), the caseload being the smaller of that and "
+        "the policy's cap. Set so that the hours agree with the sourced caseload.",
+        lo=0.01,
+        hi=40,
     )
 
 

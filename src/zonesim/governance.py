@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .core import state as S
-from .core.case_management import caseload_capacity
+from .core.case_management import caseload_capacity, hours_caseload
 
 FLEXIBLE = (S.CASE_MANAGER, S.POOLED_DIABETES, S.POOLED_PSYCH_NURSE, S.POOLED_PSYCHOLOGIST)
 STEP_SHARE = 0.10  # share of the donor's FTE moved in one cycle
@@ -133,7 +133,8 @@ def pressures(model, z: int, window: dict) -> dict[int, float]:
         else:
             util = window["d_demand"][d] / window["d_capacity"][d]
         if d == S.CASE_MANAGER:
-            cap = caseload_capacity(model.policies[z].caseload_cap, fte)
+            hours = hours_caseload(model.config)
+            cap = caseload_capacity(model.policies[z].caseload_cap, fte, hours)
             util += float(st.zone["cm_queue_len"][z]) / max(cap, 1.0)
             util += REPORT_WEIGHT * window["d_reports"] / fte
         out[d] = float(util)

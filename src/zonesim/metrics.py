@@ -202,7 +202,10 @@ def compute_scorecard(
         "specialist_wait_over_14d_share": _div(
             w["specialist_wait_over_14"], w["specialist_visits"]
         ),
-        "cm_wait_days_mean": _div(w["cm_wait_days"], w["cm_allocations"]),
+        # every eligible request's wait (those never allocated and those still waiting at the
+        # window's end included: core/case_management.py), and the wait of those allocated
+        "cm_wait_days_mean": _div(w["cm_queue_days"], w["switch_to_cm"]),
+        "cm_wait_days_allocated_mean": _div(w["cm_wait_days"], w["cm_allocations"]),
         "rationed_contacts_per_1000": per1000(w["rationed_contacts"]),
         "reports_per_100k": _div(w["reports"] * 1e5, py),
         # the balancing loops of access, each counted as what it is (issue 15)

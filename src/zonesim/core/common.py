@@ -71,3 +71,15 @@ def bump_u16(arr, i):
 def day16(day):
     """A day as int16 (horizons up to 89 years)."""
     return np.int16(min(day, 32767))
+
+
+@njit(inline="always", cache=True)
+def first_unmet_today(pat, i, day):
+    """True the first time today that patient i's unmet need is counted, and marks the day: the
+    total ``unmet_need_days`` counts each patient-day at most once, in the component of the
+    process that reaches it first in the day (notes/interfaces.md; docs/odd.md)."""
+    d = day16(day)
+    if pat.last_unmet_day[i] == d:
+        return False
+    pat.last_unmet_day[i] = d
+    return True

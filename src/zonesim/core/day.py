@@ -89,7 +89,7 @@ def zone_phase(phase, st, p, thr, z, day, key, probs, work):
     else:
         caregivers(st, p, z, day, key)  # 7: caregivers' own switch moments
         switch_moments(st, p, z, day, key)  # 7: re-arrangement
-        case_manager_allocation(st, p, z, day)  # 8
+        case_manager_allocation(st, p, z, day, key)  # 8
         workforce(st, p, z, day, key, work)  # 9
         _end_of_day(st, z)
 

@@ -157,6 +157,8 @@ def _reset_slot(pat, i):
     """Clear a reused slot's per-person fields (counters start afresh for the newcomer)."""
     pat.caregiver[i] = -1
     pat.case_manager[i] = -1
+    pat.cm_until[i] = NEVER16
+    pat.last_unmet_day[i] = NEVER16
     pat.episode_start[i] = NEVER16
     pat.last_gp_day[i] = NEVER16
     pat.last_fall_day[i] = NEVER16

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .common import bump_u16, day16, group_index, refresh_utility, zone_of
+from .common import bump_u16, day16, first_unmet_today, group_index, refresh_utility, zone_of
 from .state import (
     CASE_MANAGED,
     DAYS_PER_YEAR,
@@ -81,15 +81,16 @@ def file_request(st, z, i, bits):
 
 
 @njit(cache=True, _nrt=False)
-def _no_place(st, z, i):
+def _no_place(st, z, i, day):
     """A request of patient i found its list full: counted as unmet need (a day of it), never
     dropped silently."""
     acc = st.acc[z]
-    g = group_index(st.pat, i)
     acc.list_overflow += 1.0
-    acc.unmet_no_place[g] += 1.0
-    acc.unmet_need_days[g] += 1.0
-    bump_u16(st.pat.unmet_need_days, i)
+    if first_unmet_today(st.pat, i, day):  # the patient-day counts once (interfaces.md)
+        g = group_index(st.pat, i)
+        acc.unmet_no_place[g] += 1.0
+        acc.unmet_need_days[g] += 1.0
+        bump_u16(st.pat.unmet_need_days, i)
 
 
 @njit(cache=True, _nrt=False)
@@ -157,7 +158,7 @@ def _admit(st, p, z, i, day, key, avoidable):
     n = st.hosp_n[0]
     acc = st.acc[z]
     if n >= st.hosp_pid.shape[0]:
-        _no_place(st, z, i)
+        _no_place(st, z, i, day)
         return
     mean = p.los_mean_need[pat.need[i]]
     los = max(1, np.int64(exponential(key, i, day, PURPOSE_LOS, mean) + 0.5))
@@ -204,7 +205,7 @@ def _join_waiting_list(st, p, z, i, day, key):
         return
     n = st.spec_n[0]
     if n >= st.spec_due.shape[0]:
-        _no_place(st, z, i)
+        _no_place(st, z, i, day)
         return
     target = min(
         np.int64(exponential(key, i, day, PURPOSE_SPECIALIST, p.specialist_triage_days)),

@@ -99,7 +99,6 @@ PRM_DTYPE = np.dtype(
         ("cm_work_hours_day", np.float64),
         ("cm_min_need", np.int64),
         ("cm_min_hours", np.float64),
-        ("cm_followup_days", np.float64),
         ("went_wrong_days", np.float64),
         ("report_p", np.float64),
         ("care_plan_share", np.float64),
@@ -320,7 +319,6 @@ def compile_zone(config: Config, policy: PolicyConfig, n_zone: int) -> np.void:
     r["cm_work_hours_day"] = sw.cm_work_hours_per_day
     r["cm_min_need"] = sw.cm_eligible_min_need
     r["cm_min_hours"] = sw.cm_eligible_min_hours
-    r["cm_followup_days"] = sw.cm_followup_months * DAYS_PER_YEAR / 12.0
     r["went_wrong_days"] = sw.went_wrong_days
     r["report_p"] = (
         sw.report_probability_with_point if policy.information_point else sw.report_probability

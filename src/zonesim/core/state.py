@@ -157,6 +157,8 @@ PATIENT_FIELDS = {
     "last_admission_day": np.int16,
     "work_left": np.float32,  # re-arrangement hours left in the open switch moment
     "case_manager": np.int32,  # provider index or -1
+    "cm_until": np.int16,  # day the case-management episode hands back (NEVER if none)
+    "last_unmet_day": np.int16,  # last day counted in unmet_need_days (common.first_unmet_today)
     # counters since the start of the run
     "gp_contacts": np.uint16,
     "gp_contacts_usual": np.uint16,
@@ -419,7 +421,14 @@ def empty_patients(n: int) -> Patients:
     arrays["caregiver"][:] = -1
     arrays["usual_gp"][:] = -1
     arrays["case_manager"][:] = -1
-    for k in ("episode_start", "last_gp_day", "last_fall_day", "last_admission_day"):
+    for k in (
+        "episode_start",
+        "last_gp_day",
+        "last_fall_day",
+        "last_admission_day",
+        "cm_until",
+        "last_unmet_day",
+    ):
         arrays[k][:] = NEVER
     return Patients(**arrays)
 

@@ -33,7 +33,6 @@ PURPOSE_PROVIDER_DURATION = 10
 # 100-119: attributes of a new entrant (see core/demography.py)
 PURPOSE_SPECIALIST = 12  # specialist lead time
 PURPOSE_RATIONING = 13  # rationed care (served or not)
-PURPOSE_CM = 14  # case-management follow-up length
 PURPOSE_REFERRAL = 17  # referral at a routine GP contact
 PURPOSE_POOLED = 18  # a pooled specialist takes the referral
 PURPOSE_EMERGENCY = 19  # admission after an emergency visit

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .common import bump_u16, day16, group_index, refresh_utility
+from .common import bump_u16, day16, first_unmet_today, group_index, refresh_utility
 from .state import (
     CASE_MANAGED,
     CASE_MANAGER,
@@ -44,7 +44,6 @@ from .streams import (
     PURPOSE_CAREGIVER_DURATION,
     PURPOSE_CAREGIVER_ILLNESS,
     PURPOSE_CAREGIVER_TRAIT,
-    PURPOSE_CM,
     PURPOSE_REPORT,
     PURPOSE_WORK,
     exponential,
@@ -136,13 +135,123 @@ def _release_case_manager(st, i):
         st.pat.case_manager[i] = -1
 
 
+@njit(cache=True, _nrt=False, inline="always")
+def _recognised(st, p, i, day):
+    """The open switch moment of patient i has been recognised (the recognition delay, longer
+    with limited health literacy, has passed): the team can work on it."""
+    return day - st.pat.episode_start[i] >= p.recognition_delay[st.pat.literacy[i]]
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _team_rate(st, p, i):
+    """Coordination hours per day the regular team would give patient i's open switch moment
+    (before the team's capacity is shared out)."""
+    k = st.pat.practice[i]
+    rate = p.team_hours_day[st.prac.kind[k]]
+    if st.pat.flags[i] & F_CARE_PLAN:
+        rate *= p.care_plan_speedup
+    return rate * (1.0 - p.strain_slowdown * practice_strain(st, k))
+
+
+@njit(cache=True, _nrt=False)
+def _book_coordination(st, p, z, day):
+    """The day's coordination asked of the regular team and of each case manager, before any of
+    it is given: returns the team's hours asked (all disciplines); each case manager's hours
+    asked go to its ``booked_hours``. Mirrors the conditions of :func:`switch_moments`, so what
+    is asked here is what that kernel would give with capacity to spare."""
+    pat = st.pat
+    prov = st.prov
+    zr = st.zone[z]
+    for j in range(zr.first_provider, zr.end_provider):
+        if prov.discipline[j] == CASE_MANAGER:
+            prov.booked_hours[j] = 0.0
+    team = 0.0
+    for j in range(zr.episode_count):
+        i = st.episodes[z, j]
+        s = pat.situation[i]
+        if s == DECEASED or s == IN_HOSPITAL:
+            continue
+        cm = pat.case_manager[i]
+        active_cm = cm >= 0 and prov.state[cm] == PV_ACTIVE
+        if not (pat.flags[i] & F_UNRESOLVED):
+            if active_cm:
+                prov.booked_hours[cm] += np.float32(p.cm_followup_hours_day)
+            continue
+        if not _recognised(st, p, i, day):
+            continue
+        team += _team_rate(st, p, i)
+        if active_cm and day < pat.cm_until[i]:
+            prov.booked_hours[cm] += np.float32(p.cm_work_hours_day)
+    return team
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _cm_share(st, cm):
+    """Share of what its clients ask that case manager cm can give today (its hours today over
+    the hours booked; 0 on sick leave)."""
+    prov = st.prov
+    asked = np.float64(prov.booked_hours[cm])
+    if prov.state[cm] != PV_ACTIVE or asked <= 0.0:
+        return 0.0
+    return min(1.0, np.float64(prov.hours_per_week[cm]) / 7.0 / asked)
+
+
+@njit(cache=True, _nrt=False)
+def _count_cm_hours(st, z):
+    """Case managers' hours available, asked and given today (given <= available)."""
+    prov = st.prov
+    zr = st.zone[z]
+    acc = st.acc[z]
+    for j in range(zr.first_provider, zr.end_provider):
+        if prov.discipline[j] != CASE_MANAGER or prov.state[j] != PV_ACTIVE:
+            continue
+        asked = np.float64(prov.booked_hours[j])
+        acc.cm_hours_available += np.float64(prov.hours_per_week[j]) / 7.0
+        acc.cm_hours_asked += asked
+        acc.cm_hours_given += asked * _cm_share(st, j)
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _discipline_share(zr, p, d, asked):
+    """Share of the coordination asked of discipline d (nurses, social workers) that the zone's
+    hours can give today: what today's other work (home nursing, follow-up, social work) leaves
+    of the hours at work, overtime included."""
+    if asked <= 0.0:
+        return 1.0
+    left = zr.capacity_hours[d] * (1.0 + p.max_overtime) - zr.demand_hours[d]
+    return min(1.0, max(0.0, left) / asked)
+
+
+@njit(cache=True, _nrt=False)
+def _hand_back(st, z, i):
+    """The case manager hands coordination back to the regular team."""
+    _release_case_manager(st, i)
+    st.acc[z].cm_handbacks += 1.0
+
+
 @njit(cache=True, _nrt=False)
 def switch_moments(st, p, z, day, key):
     """Advance every open episode of zone z by one day (re-arrangement work, case-management
-    referral, resolution, follow-up and hand-back)."""
+    referral, resolution, follow-up and hand-back).
+
+    The regular team's coordination is a shared capacity: the nurse and social-worker parts of
+    the hours asked are given in the share the zone's hours allow today, so a shortage slows
+    re-arrangement; a case manager's hours are shared among its clients the same way."""
     pat = st.pat
     acc = st.acc[z]
     zr = st.zone[z]
+    team_asked = _book_coordination(st, p, z, day)
+    _count_cm_hours(st, z)
+    share_nurse = _discipline_share(zr, p, NURSE, p.coordination_share[1] * team_asked)
+    share_social = _discipline_share(zr, p, SOCIAL_WORKER, p.coordination_share[2] * team_asked)
+    # The team's speed: the GP part in full (booked on the practice's GP load), the nurse and
+    # social-worker parts in the share their hours allow.
+    team_speed = (
+        p.coordination_share[0]
+        + p.coordination_share[1] * share_nurse
+        + p.coordination_share[2] * share_social
+    )
+    acc.coordination_hours_asked += team_asked
     j = 0
     while j < zr.episode_count:
         i = st.episodes[z, j]
@@ -171,20 +280,28 @@ def switch_moments(st, p, z, day, key):
         fl = pat.flags[i]
         if not (fl & F_UNRESOLVED):
             # Case-managed follow-up after the new equilibrium; episode_start holds its end.
-            zr.demand_hours[CASE_MANAGER] += p.cm_followup_hours_day
+            if cm >= 0:
+                zr.demand_hours[CASE_MANAGER] += p.cm_followup_hours_day * _cm_share(st, cm)
             if day >= pat.episode_start[i]:
-                _release_case_manager(st, i)
+                _hand_back(st, z, i)
                 pat.situation[i] = STABLE
                 pat.episode_start[i] = np.int16(-32768)
                 _remove_episode(st, z, j)
                 continue
             j += 1
             continue
-        # An open switch moment: every day without a new equilibrium is a day of unmet need.
-        bump_u16(pat.unmet_need_days, i)
-        acc.unmet_need_days[g] += 1.0
-        elapsed = day - pat.episode_start[i]
-        if elapsed < p.recognition_delay[pat.literacy[i]]:
+        if cm >= 0 and day >= pat.cm_until[i]:
+            # The episode's time is up before the new equilibrium: back to the regular team.
+            _hand_back(st, z, i)
+            cm = -1
+            pat.situation[i] = DISRUPTED
+        # An open switch moment: every day without a new equilibrium is a day of unmet need
+        # (counted here unless an earlier process counted the patient's day already).
+        if first_unmet_today(pat, i, day):
+            bump_u16(pat.unmet_need_days, i)
+            acc.unmet_need_days[g] += 1.0
+            acc.unmet_switch_days[g] += 1.0
+        if not _recognised(st, p, i, day):
             j += 1
             continue
         if not (fl & F_CM_CHECKED):
@@ -205,18 +322,17 @@ def switch_moments(st, p, z, day, key):
                 else:
                     acc.list_overflow += 1.0
         k = pat.practice[i]
-        rate = p.team_hours_day[st.prac.kind[k]]
-        if pat.flags[i] & F_CARE_PLAN:
-            rate *= p.care_plan_speedup
-        rate *= 1.0 - p.strain_slowdown * practice_strain(st, k)
+        asked = _team_rate(st, p, i)
+        rate = asked * team_speed
         # The team's coordination hours are shared by GPs, nurses and social workers.
-        st.prac.load_today[k] += np.float32(p.coordination_share[0] * rate / p.session_hours[GP])
-        zr.demand_hours[NURSE] += p.coordination_share[1] * rate
-        zr.demand_hours[SOCIAL_WORKER] += p.coordination_share[2] * rate
+        st.prac.load_today[k] += np.float32(p.coordination_share[0] * asked / p.session_hours[GP])
+        zr.demand_hours[NURSE] += p.coordination_share[1] * asked * share_nurse
+        zr.demand_hours[SOCIAL_WORKER] += p.coordination_share[2] * asked * share_social
         acc.coordination_hours += rate
         if cm >= 0 and st.prov.state[cm] == PV_ACTIVE:
-            rate += p.cm_work_hours_day
-            zr.demand_hours[CASE_MANAGER] += p.cm_work_hours_day
+            given = p.cm_work_hours_day * _cm_share(st, cm)
+            rate += given
+            zr.demand_hours[CASE_MANAGER] += given
         left = np.float64(pat.work_left[i]) - rate
         pat.work_left[i] = np.float32(max(left, 0.0))
         if left > 0.0:
@@ -231,8 +347,8 @@ def switch_moments(st, p, z, day, key):
             acc.reports += 1.0
         pat.flags[i] &= 255 ^ (F_UNRESOLVED | F_CM_WAITING | F_CM_CHECKED)
         if cm >= 0:
-            follow = exponential(key, i, day, PURPOSE_CM, p.cm_followup_days)
-            pat.episode_start[i] = day16(day + 1 + np.int64(follow))
+            # Case-managed follow-up until the episode's hand-back day (at least one day).
+            pat.episode_start[i] = max(pat.cm_until[i], day16(day + 1))
             pat.situation[i] = CASE_MANAGED
             refresh_utility(st, p, z, i)
             j += 1
@@ -306,3 +422,25 @@ def caregivers(st, p, z, day, key):
             cg.until[c] = day16(day + 1 + np.int64(dur))
             acc.caregiver_breakdown += 1.0
             trigger_switch(st, p, z, i, day, key, TRIGGER_CAREGIVER)
+
+
+# What this process adds (core/parts.py): the regular team's hours asked, and the switch-episode
+# component of the unmet-need days (interfaces: the total ``unmet_need_days`` counts each
+# patient-day once; ``unmet_switch_days`` is the part counted here).
+ACCUMULATORS = (
+    # the team's hours asked (those given: coordination_hours)
+    ("coordination_hours_asked", np.float64, None),
+    ("unmet_switch_days", np.float64, (4,)),  # by equity group
+)
+
+
+def metrics(w, person_years):
+    """The share of the regular team's coordination asked that its hours could give, and the
+    switch-episode days of unmet need per 1,000 person-years."""
+    asked = float(w["coordination_hours_asked"])
+    return {
+        "coordination_given_share": float(w["coordination_hours"]) / asked if asked > 0 else 1.0,
+        "unmet_switch_days_per_1000": (
+            1000.0 * float(np.sum(w["unmet_switch_days"])) / person_years if person_years else 0.0
+        ),
+    }

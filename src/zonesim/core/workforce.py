@@ -224,7 +224,8 @@ def workforce(st, p, z, day, key, work):
             u = np.float64(prov.booked_hours[j]) / daily if daily > 0 else 0.0
             prov.booked_hours[j] = 0.0
         elif d == CASE_MANAGER:
-            u = prov.caseload[j] / max(1e-9, caseload_capacity(p.caseload_cap, fte))
+            held = caseload_capacity(p.caseload_cap, fte, p.cm_hours_caseload)
+            u = prov.caseload[j] / max(1e-9, held)
         else:
             u = util[d]
         ema0 = np.float64(prov.utilisation_ema[j])

@@ -140,7 +140,8 @@ def flow_figure(view: View) -> Figure:
 
 
 def caseload_figure(view: View) -> Figure:
-    """Clients of each case manager (sorted), with the cap (caseload cap x FTE)."""
+    """Clients of each case manager (sorted), with the cap (the caseload cap, or what the hours
+    allow if fewer, x FTE)."""
     fig = _figure(12, 3.4, left=0.06, right=0.99, top=0.9, bottom=0.14, wspace=0.08)
     axes = fig.subplots(1, 2, sharey=True)
     for ax, side in zip(axes, SIDES, strict=True):

@@ -30,7 +30,7 @@ import numpy as np
 from .. import config as C
 from .. import validation as V
 from ..core import state as S
-from ..core.case_management import caseload_slots
+from ..core.case_management import caseload_slots, hours_caseload
 from ..errors import ZonesimInputError
 
 log = logging.getLogger("zonesim.dashboard")
@@ -456,7 +456,7 @@ def _caseloads(model) -> dict[str, np.ndarray]:
     fte = prov.fte[cms].astype(np.float64)
     zone = prov.zone[cms]
     per_fte = np.array([model.policies[int(z)].caseload_cap for z in zone], dtype=np.float64)
-    cap = caseload_slots(per_fte, fte)  # the kernel's own rule
+    cap = caseload_slots(per_fte, fte, hours_caseload(model.config))  # the kernel's own rule
     return {"caseload": prov.caseload[cms].astype(np.float64), "fte": fte, "cap": cap}
 
 
