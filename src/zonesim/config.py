@@ -364,6 +364,78 @@ class NeedParams:
         0.10, "utility", "Utility lost while the care situation is disrupted.", lo=0, hi=1
     )
     utility_in_hospital: float = P(0.45, "utility", "Utility during a hospital stay.", lo=0, hi=1)
+    # --- care changes health (issue 16; core/need.py): while a care gap is open (60-90 days
+    # after it arose, unless the care is given), need progresses faster, avoidable admissions
+    # are likelier and utility may be lower. No published effect size fits these definitions:
+    # all are assumptions, with PSA ranges, for calibration and sensitivity analysis to reach.
+    unmet_need_progression_rr: float = P(
+        1.5,
+        "x",
+        "Need-progression hazard multiplier while recent unmet need (a GP wait past the "
+        "threshold, a rationed contact) is open.",
+        lo=1,
+        hi=10,
+        psa=(1.0, 2.5),
+    )
+    missed_followup_progression_rr: float = P(
+        1.5,
+        "x",
+        "Need-progression hazard multiplier while a missed chronic follow-up is open.",
+        lo=1,
+        hi=10,
+        psa=(1.0, 2.5),
+    )
+    untreated_psych_progression_rr: float = P(
+        1.2,
+        "x",
+        "Need-progression hazard multiplier while a psychological need is untreated.",
+        lo=1,
+        hi=10,
+        psa=(1.0, 2.0),
+    )
+    unmet_need_avoidable_rr: float = P(
+        2.0,
+        "x",
+        "Avoidable-admission hazard multiplier while recent unmet need is open.",
+        lo=1,
+        hi=20,
+        psa=(1.0, 4.0),
+    )
+    missed_followup_avoidable_rr: float = P(
+        2.0,
+        "x",
+        "Avoidable-admission hazard multiplier while a missed chronic follow-up is open.",
+        lo=1,
+        hi=20,
+        psa=(1.0, 4.0),
+    )
+    untreated_psych_avoidable_rr: float = P(
+        1.0,
+        "x",
+        "Avoidable-admission hazard multiplier while a psychological need is untreated.",
+        lo=1,
+        hi=20,
+        psa=(1.0, 2.0),
+    )
+    unmet_need_utility_loss: float = P(
+        0.02, "utility", "Utility lost while recent unmet need is open.", lo=0, hi=1, psa=(0, 0.05)
+    )
+    missed_followup_utility_loss: float = P(
+        0.0,
+        "utility",
+        "Utility lost while a missed chronic follow-up is open.",
+        lo=0,
+        hi=1,
+        psa=(0, 0.03),
+    )
+    untreated_psych_utility_loss: float = P(
+        0.05,
+        "utility",
+        "Utility lost while a psychological need is untreated.",
+        lo=0,
+        hi=1,
+        psa=(0, 0.10),
+    )
 
 
 @dataclass(frozen=True)
@@ -779,7 +851,11 @@ class SwitchParams:
         hi=1,
     )
     report_probability_with_point: float = P(
-        0.5, "share", "The same with an information and reporting point.", lo=0, hi=1
+        0.5,
+        "share",
+        "The same for someone who knows the information and reporting point (its reach).",
+        lo=0,
+        hi=1,
     )
     cm_episode_months: tuple[float, float] = P(
         (6.0, 24.0),
@@ -1095,9 +1171,29 @@ class PolicyConfig:
     information_point_gap_reduction: float = P(
         0.5,
         "share",
-        "Share of the health-literacy gap (care seeking, recognition delay) the point closes.",
+        "Share of the health-literacy gap in care seeking (routine and emergency use) the "
+        "point closes.",
         lo=0,
         hi=1,
+    )
+    # The point shortens recognition and raises reporting through who uses it (issue 16,
+    # core/switching.py recognised): assumptions, no published figures.
+    information_point_reach: float = P(
+        0.5,
+        "share",
+        "Share of inhabitants (or their caregivers) who know and would use the point.",
+        lo=0,
+        hi=1,
+        psa=(0.2, 0.8),
+    )
+    information_point_contact_per_day: float = P(
+        0.3,
+        "1/day",
+        "Daily probability that someone who knows the point reports a disrupted situation the "
+        "care team has not yet recognised (limited literacy, past the usual recognition delay).",
+        lo=0,
+        hi=1,
+        psa=(0.1, 0.6),
     )
     information_point_cost_per_year: float = P(
         150_000.0, "euro/year", "Yearly cost of the point for a zone.", lo=0, hi=1e9

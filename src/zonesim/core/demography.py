@@ -171,6 +171,7 @@ def _reset_slot(pat, i):
     pat.switch_moments[i] = 0
     pat.case_managed_days[i] = 0
     pat.unmet_need_days[i] = 0
+    pat.care_gaps[i] = 0
 
 
 @njit(cache=True, _nrt=False)

@@ -273,9 +273,10 @@ def compile_zone(config: Config, policy: PolicyConfig, n_zone: int) -> np.void:
     gap = 1.0 - (policy.information_point_gap_reduction if policy.information_point else 0.0)
     r["limited_routine"] = 1.0 - (1.0 - care.limited_literacy_routine_multiplier) * gap
     r["limited_emergency"] = 1.0 + (care.limited_literacy_emergency_multiplier - 1.0) * gap
+    # The point's effect on recognition runs through its use (core/switching.py recognised).
     r["recognition_delay"] = (
         care.recognition_delay_days,
-        care.recognition_delay_days + care.limited_literacy_recognition_delay_days * gap,
+        care.recognition_delay_days + care.limited_literacy_recognition_delay_days,
     )
 
     r["gp_contacts_per_fte_day"] = gk.gp_contacts_per_fte_per_year / DAYS_PER_YEAR
@@ -320,9 +321,7 @@ def compile_zone(config: Config, policy: PolicyConfig, n_zone: int) -> np.void:
     r["cm_min_need"] = sw.cm_eligible_min_need
     r["cm_min_hours"] = sw.cm_eligible_min_hours
     r["went_wrong_days"] = sw.went_wrong_days
-    r["report_p"] = (
-        sw.report_probability_with_point if policy.information_point else sw.report_probability
-    )
+    r["report_p"] = sw.report_probability  # with the point: core/demand.py PARAMS
     r["care_plan_share"] = policy.care_plan_share
 
     r["caregiver_share"] = cg.caregiver_share
