@@ -225,6 +225,11 @@ def fit_sections(data: Path = DATA) -> list[str]:
             f"[{_fmt(lo)}, {_fmt(hi)}] | {s.get('importance', float('nan')):.2f} | "
             f"{'yes' if s.get('constrained') else 'no'} |"
         )
+    for k, v in prov.get("dropped", {}).items():
+        out.append(
+            f"\nLeft out of the ranges: `{k.removeprefix('parameters.')}` (fitted "
+            f"{_fmt(v['value'])}): {v['why']}."
+        )
     t = pd.read_csv(folder / "targets.csv")
     t["miss"] = t["miss"].fillna("")
     t["within"] = t["within"].astype(bool)
