@@ -765,14 +765,12 @@ def _read(path: str | Path) -> dict[str, Any]:
 def read_fitted(path: str | Path, *, assumptions: bool = True):
     """A fit's plausible ranges as a :class:`zonesim.runs.psa.PSA` (enabled): each fitted
     parameter drawn uniformly over its range; other flagged assumptions keep their own range
-    (``assumptions=False``: only the fitted ones). ``path``: fitted.json or its folder."""
-    from .runs.psa import parse_psa
+    (``assumptions=False``: only the fitted ones). ``path``: fitted.json or its folder; read
+    and checked by :func:`zonesim.runs.psa.read_ranges` (what ``compare --psa-ranges`` uses)."""
+    from .runs.psa import PSA, read_ranges
 
-    data = _read(path)
-    params = {
-        k: {kk: vv for kk, vv in v.items() if kk != "value"} for k, v in data["parameters"].items()
-    }
-    return parse_psa({"assumptions": assumptions, "parameters": params}, str(path))
+    ranges = tuple(read_ranges(path, "<argument>", "fitted.json"))
+    return PSA(enabled=True, assumptions=assumptions, parameters=ranges)
 
 
 def fitted_values(path: str | Path) -> dict[str, float]:
