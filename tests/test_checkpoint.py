@@ -191,3 +191,33 @@ def test_a_region_says_it_cannot_be_saved(tmp_path):
         region.save(tmp_path / "r.npz")
     with pytest.raises(ZonesimInputError, match="single zone"):
         region.branch("integrated")
+
+
+def test_at_the_branch_case_managed_clients_stay_held_or_go_back_disrupted():
+    """What a user relies on at the branch day (docs/guide/experiments.md, "What carries over"):
+    no case-managed client is lost; a policy with case managers holds every one of them (the
+    caseloads add up); a policy without any sends them back to their regular team, disrupted."""
+    from zonesim.core import state as S
+
+    a = warmed(120, policy="integrated", warmup_policy="integrated")
+    pat = a.state.pat
+    clients = np.flatnonzero(pat.case_manager >= 0)
+    managed = np.flatnonzero(pat.situation == S.CASE_MANAGED)
+    assert len(clients) >= 5 and len(managed) > 0
+    for policy in ("status_quo", "case_management_pool"):
+        b = a.branch(policy)
+        cms = np.flatnonzero(b.state.prov.discipline == S.CASE_MANAGER)
+        held = b.state.pat.case_manager[clients]
+        assert np.isin(held, cms).all(), policy
+        assert (b.state.pat.case_manager >= 0).sum() == len(clients)
+        gained = (
+            b.state.prov.caseload[cms].sum()
+            - a.state.prov.caseload[a.state.prov.discipline == S.CASE_MANAGER].sum()
+        )
+        assert gained >= 0  # handed-over clients are counted in their new case manager's load
+        assert np.array_equal(b.state.pat.situation, pat.situation)  # nobody disrupted
+    none = a.branch({"case_manager_fte_per_100k": 0.0})
+    assert (none.state.pat.case_manager == -1).all()
+    assert (none.state.pat.situation[managed] == S.DISRUPTED).all()
+    others = np.setdiff1d(np.arange(len(pat.situation)), managed)
+    assert np.array_equal(none.state.pat.situation[others], pat.situation[others])

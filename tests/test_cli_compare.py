@@ -231,3 +231,76 @@ def test_unwritable_output_folder_is_an_input_error(zonesim_main, tmp_cwd):
     rc, _, err = zonesim_main("compare", *TINY, "--out", "file/sub")
     assert rc == 2 and "'--out'" in err
     assert [p.name for p in tmp_cwd.iterdir()] == ["file"]
+
+
+FITTED = {
+    "parameters": {
+        "parameters.workforce.strain_recovery_per_day": {
+            "value": 0.004,
+            "dist": "uniform",
+            "bounds": [0.003, 0.005],
+        },
+        "parameters.costs.case_manager_fte_year": {
+            "value": 75000.0,
+            "dist": "uniform",
+            "bounds": [70000.0, 80000.0],
+        },
+    },
+    "provenance": {"zonesim": "test"},
+}
+
+
+def test_psa_ranges_draws_the_fitted_parameters_from_their_ranges(zonesim_main, tmp_cwd):
+    (tmp_cwd / "fit").mkdir()
+    (tmp_cwd / "fit" / "fitted.json").write_text(json.dumps(FITTED))
+    rc, out, err = zonesim_main(
+        "compare", *TINY, "--psa", "3", "--psa-ranges", "fit", "--no-figures", "--format", "json"
+    )
+    assert rc == 0, err
+    doc = json.loads(out)
+    assert doc["experiment"]["replicates"] == 3
+    ranges = doc["experiment"]["psa"]["parameters"]
+    assert ranges["parameters.costs.case_manager_fte_year"]["bounds"] == [70000.0, 80000.0]
+    draws = pd.read_parquet(tmp_cwd / "results" / "default" / "draws.parquet")
+    col = draws["parameters.costs.case_manager_fte_year"]
+    assert col.between(70000.0, 80000.0).all() and col.nunique() == 3
+    assert "parameters.workforce.strain_rise_per_day" in draws  # the others keep theirs
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (None, "no such file"),
+        ("{not json", "not valid JSON"),
+        ('{"provenance": {}}', "'parameters'"),
+        (
+            {"parameters.workforce.no_such": {"value": 1, "dist": "uniform", "bounds": [0, 2]}},
+            "'parameters.parameters.workforce.no_such'",
+        ),
+        (
+            {"parameters.costs.case_manager_fte_year": {"value": 1, "dist": "uniform"}},
+            "'parameters.parameters.costs.case_manager_fte_year'",
+        ),
+        (
+            {
+                "parameters.costs.case_manager_fte_year": {
+                    "value": 9e5,
+                    "dist": "uniform",
+                    "bounds": [7e4, 8e4],
+                }
+            },
+            "'parameters.parameters.costs.case_manager_fte_year.value'",
+        ),
+    ],
+)
+def test_bad_psa_ranges_file_exits_2_naming_the_field(zonesim_main, tmp_cwd, content, needle):
+    path = tmp_cwd / "fitted.json"
+    if content is not None:
+        text = content if isinstance(content, str) else json.dumps({"parameters": content})
+        path.write_text(text)
+    before = sorted(p.name for p in tmp_cwd.iterdir())
+    rc, out, err = zonesim_main("compare", *TINY, "--psa", "3", "--psa-ranges", "fitted.json")
+    assert rc == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("zonesim: error: "), err
+    assert needle in err and "fitted.json" in err
+    assert sorted(p.name for p in tmp_cwd.iterdir()) == before

@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from zonesim.config import (
@@ -585,6 +585,9 @@ def check_valid(cfg: Config) -> None:
     assert from_dict(Config, to_dict(cfg), source="<check>") == cfg
 
 
+# The schema grows with every lever (a strategy per field): generating one example may take long
+# on a loaded machine, which is not what this test is about.
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(data=shaped_like(Config))
 def test_fuzz_from_dict_shaped(data):
     try:

@@ -198,6 +198,13 @@ def test_page_loads_and_every_chart_has_content(dashboard, open_page, tmp_path):
     row = scorecard_row(page, "cost_per_capita_eur")
     assert float(row["baseline"].replace(",", "")) > 0
     assert float(row["alternative"].replace(",", "")) > 0
+    open_panel(page, "economics")
+    assert (
+        "no official willingness-to-pay threshold"
+        in page.locator(".zonesim-economics").inner_text()
+    )
+    for key in ("ce_plane", "ceac", "budget_impact"):
+        assert not charts.is_blank(chart_png(page, key)), f"the {key} chart is blank"
     open_panel(page, "aims")
     chart_png(page, "aims")
     with page.expect_download() as download:

@@ -86,6 +86,14 @@ def test_strict_gatekeeping_lowers_specialist_visits(presets):
     assert s["ci_high"] < 0, f"interval includes zero: {describe(s)}"
 
 
+def test_strict_gatekeeping_shortens_the_specialist_wait(presets):
+    """The wait is an outcome of the region's list (issue 16): less demand for the same slots
+    means fewer patients waiting over two weeks."""
+    s = diff(presets, "specialist_wait_over_14d_share", "strict_gatekeeping")
+    assert s["diff"] < 0, describe(s)
+    assert s["ci_high"] < 0, f"interval includes zero: {describe(s)}"
+
+
 def test_information_point_narrows_the_literacy_gap_in_unmet_need(presets):
     # the gap (limited - adequate literacy) exists under the status quo ...
     summary = presets.summary().set_index(["metric", "policy"])

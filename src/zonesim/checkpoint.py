@@ -437,9 +437,6 @@ def branch(
     it on). The measurement window is carried over; call ``reset_measurement()`` to measure from
     the branch point. Councils start afresh unless the policy is the same.
     """
-    from . import config as C
-    from .core import state as S
-    from .core.streams import PURPOSE_CARE_PLAN, uniforms
 
     if getattr(model, "_zones", None) is not None:
         raise ZonesimInputError(
@@ -456,6 +453,19 @@ def branch(
         warmup_days=0,
         agents=model.with_agents if agents is None else agents,
     )
+    take_over(new, model, rng)
+    return new
+
+
+def take_over(new, model, rng: int | None = None) -> None:
+    """Make ``new`` (a model just built under its own policy, with the same layout as
+    ``model`` and nothing simulated) continue from ``model``'s state now: the body of
+    :func:`branch` (see there for what is carried over). ``ZoneModel(policy=X)`` uses it to take
+    over from its warm-up under the warm-up policy."""
+    from . import config as C
+    from .core import state as S
+    from .core.streams import PURPOSE_CARE_PLAN, uniforms
+
     same_policy = C.to_dict(new.policy) == C.to_dict(model.policy)
     src, dst = model.state, new.state
 
@@ -567,4 +577,3 @@ def branch(
 
         new.seed = resolve_seed(rng)  # the kernel's draws from now on
     new._sync_agents()
-    return new

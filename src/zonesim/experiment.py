@@ -1117,6 +1117,11 @@ class ComparisonResult:
                 )
                 lines.append(row.rstrip())
             lines.append("")
+        from .metrics import END_OF_WINDOW
+
+        ends = [m for m in chosen if m in END_OF_WINDOW]
+        if ends:
+            lines.append(f"values at the end of the window (not window means): {', '.join(ends)}")
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:

@@ -156,6 +156,7 @@ def evaluate(
     population: int | None = None,
     config: Any = None,
     scenario: str | None = None,
+    warmup_policy: Any = "status_quo",
     **named: Any,
 ) -> dict[str, float]:
     """Run one zone with ``values`` set and return its flat outcomes.
@@ -170,6 +171,10 @@ def evaluate(
         (``zone.population``; ignored, with a warning, for a zone from a municipality CSV).
     config: a :class:`~zonesim.config.Config`, a configuration TOML or None (the default zone);
         scenario: a built-in scenario name or a scenario TOML applied to it.
+    warmup_policy: the policy of the warm-up (default ``status_quo``, as in every study): the
+        run's policy takes over at its end (:meth:`zonesim.ZoneModel.branch`), so
+        ``evaluate({"policy": X}, seed=s)`` gives what a study's run of ``X`` with seed ``s``
+        gives over the same horizon. Pass the run's own policy to warm up under it.
 
     Returns
     -------
@@ -241,6 +246,7 @@ def evaluate(
         rng=seed,
         years=years,
         warmup_days=warmup_days,
+        warmup_policy=warmup_policy,
         agents=False,
     )
     model.run_for(model.horizon_days)

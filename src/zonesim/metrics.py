@@ -1,9 +1,11 @@
 """The Quadruple Aim and equity scorecard (MODEL.md section 5), time series and continuity.
 
 Flows (contacts, admissions, QALYs, costs...) come from the kernel's accumulators over a window
-(``acc_end - acc_start``); stocks and per-patient shares (continuity, who was admitted in the last
-year, the 65+ share) come from the state arrays at the time of the call. Rates are per capita per
-year (person-years lived in the window), so runs of any length compare.
+(``acc_end - acc_start``), and so does the GP workforce (``gp_fte_per_100k``: the window's mean,
+from the FTE-days employed). The other stocks and per-patient shares (continuity, who was admitted
+in the last year, the 65+ share, mean strain) come from the state arrays at the end of the window
+(the time of the call): :data:`END_OF_WINDOW` lists them, and tables say so. Rates are per capita
+per year (person-years lived in the window), so runs of any length compare.
 
 Equity groups: group = 2 * literacy + ses, literacy 0 adequate / 1 limited, ses 0 standard /
 1 preferential. A gap is (limited - adequate) or (preferential - standard).
@@ -19,6 +21,22 @@ from .core import parts
 from .core import state as S
 from .policies import information_point_cost_per_year
 
+# Metrics read from the state at the end of the window (not window means): a comparison shows
+# where the policies have brought them by then (docs/guide/concepts.md, "now:").
+END_OF_WINDOW = (
+    "continuity_upc",
+    "caregiver_burden_mean",
+    "strain_mean",
+    "gp_contact_any_share",
+    "hospital_admission_share",
+    "falls_65plus_share",
+    "limited_health_literacy_share",
+    "chronic_share_15plus",
+    "share_65plus",
+    "case_managed_share",
+    "caseload_per_cm_fte",
+    "complex_share",
+)
 SECTIONS = ("population_health", "experience", "cost", "workforce", "equity", "activity")
 COST_SECTORS = (
     "gp",
@@ -160,8 +178,6 @@ def _state_metrics(state: S.State, zones, day: int) -> dict[str, float]:
     out["caregiver_burden_mean"] = float(b.mean()) if b.size else float("nan")
     prov = state.prov
     working = prov_mask & ((prov.state == S.PV_ACTIVE) | (prov.state == S.PV_SICK))
-    gp_fte = float(prov.fte[working & (prov.discipline == S.GP)].sum())
-    out["gp_fte_per_100k"] = _div(gp_fte * 1e5, n)
     cms = working & (prov.discipline == S.CASE_MANAGER)
     cm_fte = float(prov.fte[cms].sum())
     out["caseload_per_cm_fte"] = _div(prov.caseload[cms].sum(), cm_fte)
@@ -233,7 +249,9 @@ def compute_scorecard(
         "gp_attrition_per_100_fte": _div(
             w["attrition_fte"][S.GP] * 100.0, w["fte_days"][S.GP] / S.DAYS_PER_YEAR
         ),
-        "gp_fte_per_100k": st.get("gp_fte_per_100k", nan),
+        # the window's mean GP workforce (FTE-days employed / person-days), not the end value:
+        # vacancies refill, so an end value hides what a policy's years of strain cost
+        "gp_fte_per_100k": _div(w["fte_days"][S.GP] * 1e5, w["person_days"].sum()),
         "strain_mean": st.get("strain_mean", nan),
         "gp_recruited_fte_per_100k": _div(w["recruited_fte"][S.GP] * 1e5, py),
         "recruited_fte_per_100k": _div(w["recruited_fte"].sum() * 1e5, py),

@@ -198,6 +198,13 @@ class ZoneModel(mesa.Model):
         as ``zonesim run``, ``compare``, sweeps and calibration. Model time 0 is the end of the
         warm-up: ``model.time``, ``steps``, the scorecard, the time series and scheduled events
         all count from there. ``warmup_days=0`` measures from the initial state.
+    warmup_policy: the policy the warm-up runs under. Default (None): ``status_quo`` for a
+        single zone, the rule of every study (``compare``, sweeps, :func:`zonesim.evaluate`):
+        the zone warms up under the status quo and ``policy`` takes over at the end of the
+        warm-up, exactly as :meth:`branch` does (so ``ZoneModel(policy=X, rng=s)`` measures
+        what a study measures for ``X`` and seed ``s``). Pass ``warmup_policy=policy`` to warm
+        up under the policy itself. A region of several zones (``zones``) warms up under its
+        zones' own policies (a region cannot be branched yet).
 
     Attributes
     ----------
@@ -227,6 +234,7 @@ class ZoneModel(mesa.Model):
         years: float | None = None,
         agents: bool = True,
         warmup_days: int | None = None,
+        warmup_policy: Any = None,
     ) -> None:
         seed = resolve_seed(rng)
         super().__init__(rng=seed)
@@ -264,6 +272,8 @@ class ZoneModel(mesa.Model):
         self.years_planned = years + self.warmup_days / DAYS_PER_YEAR
         self.policies = self._enforce_budgets(zones)
         self._zones = zones  # a Region's zones (None: one zone built from the configuration)
+        # the warm-up's own policy when it differs from the run's (then branched at its end)
+        warm_policy = self._warmup_policy(warmup_policy, zones)
 
         # numba-heavy modules: imported here so that `import zonesim` stays light
         from .core.day import simulate
@@ -291,7 +301,7 @@ class ZoneModel(mesa.Model):
         self.planned_fte = self.state.prov.fte.copy()
         self._warned: set[str] = set()
         self._overflow_seen = {k: float(self.state.acc[k].sum()) for k in _OVERFLOW_WARNINGS}
-        if self.warmup_days:  # before any agent exists: they are created once, for its end
+        if self.warmup_days and warm_policy is None:  # before any agent exists (created once)
             t3 = _time.perf_counter()
             self._simulate(self.state, self.prm, self.tables, seed, self.warmup_days)
             self.timings["warmup"] = _time.perf_counter() - t3
@@ -326,6 +336,42 @@ class ZoneModel(mesa.Model):
         )
         self._default_datacollector = self.datacollector
         self._headline_cache: tuple[float, dict[str, float]] | None = None
+        if warm_policy is not None:  # warm up under the warm-up policy, then take over from it
+            from . import checkpoint
+
+            t3 = _time.perf_counter()
+            warm = ZoneModel(
+                self.config,
+                policy=warm_policy,
+                rng=seed,
+                years=self.years,
+                warmup_days=self.warmup_days,
+                agents=False,
+                warmup_policy=warm_policy,
+            )
+            checkpoint.take_over(self, warm)
+            self.timings["warmup"] = _time.perf_counter() - t3
+
+    def _warmup_policy(self, warmup_policy: Any, zones) -> C.PolicyConfig | None:
+        """The warm-up's policy (budget enforced) where it differs from the run's policy and
+        there is a warm-up to run; None where the run warms up under its own policy."""
+        if zones is not None:
+            if warmup_policy is not None:
+                raise ZonesimInputError(
+                    "a region warms up under its zones' own policies (it cannot branch yet); "
+                    "leave warmup_policy out",
+                    source="<argument>",
+                    field="warmup_policy",
+                    value=warmup_policy,
+                )
+            return None
+        if not self.warmup_days:
+            return None
+        from .policies import apply_budget
+
+        pol = C.load_policy("status_quo" if warmup_policy is None else warmup_policy)
+        pol = apply_budget(pol, self.config, self.config.zone.population)
+        return None if C.to_dict(pol) == C.to_dict(self.policies[0]) else pol
 
     def _enforce_budgets(self, zones) -> list[C.PolicyConfig]:
         """Each zone's policy within its budget envelope (refused or scaled, as it asks)."""

@@ -7,6 +7,7 @@
 
     zonesim compare --from-checkpoint warm.npz   every replicate starts from a saved model
     zonesim compare --psa 16                     16 replicates, each with its own parameter draw
+    zonesim compare --psa 16 --psa-ranges fit/fitted.json   fitted parameters from their ranges
 
 Every replicate warms up once (under ``--warmup-policy``, default status_quo) and every policy is
 branched from that state. Prints the comparison over the whole horizon, the differences by window
@@ -87,6 +88,12 @@ def register(subparsers) -> None:
         "parameters once (the same draw for every policy)",
     )
     p.add_argument(
+        "--psa-ranges",
+        metavar="FILE",
+        help="draw the parameters of a fitted-ranges file (zonesim calibrate --fit's "
+        "fitted.json, or its folder) from its ranges; turns the PSA on",
+    )
+    p.add_argument(
         "--executor",
         "-e",
         metavar="KIND",
@@ -156,9 +163,21 @@ def build_experiment(args: argparse.Namespace):
             ) from None
         if not exp.psa.enabled:
             exp = exp.replace(psa=True)
+    if args.psa_ranges is not None:
+        exp = exp.replace(psa=with_ranges(exp.psa, args.psa_ranges))
     if args.override:
         exp = exp.replace(overrides=(*exp.overrides, *args.override))
     return exp
+
+
+def with_ranges(psa, path: str):
+    """``psa`` turned on with the parameters of a fitted-ranges file drawn from its ranges
+    (the parameters ``psa`` names itself keep their own distribution)."""
+    from ..runs.psa import PSA, read_ranges
+
+    named = {u.key: u for u in read_ranges(path, "<argument>", "--psa-ranges")}
+    named.update((u.key, u) for u in psa.parameters)
+    return PSA(True, psa.assumptions, psa.spread, tuple(named.values()))
 
 
 def run(args: argparse.Namespace) -> int:

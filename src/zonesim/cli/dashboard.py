@@ -61,6 +61,13 @@ def register(subparsers: Any) -> None:
         help="start both policies from a saved model (zonesim run --save-checkpoint, "
         "ZoneModel.save): its zone, scenario and day",
     )
+    p.add_argument(
+        "--comparison",
+        metavar="DIR",
+        default=None,
+        help="a comparison saved by zonesim compare (its results folder) for the Economics "
+        "panel: cost-effectiveness over its replicates or PSA draws",
+    )
     p.add_argument("--open", action="store_true", help="open the page in a web browser")
     p.set_defaults(func=run)
 
@@ -102,7 +109,27 @@ def run(args: argparse.Namespace) -> int:
 
         checkpoint = str(Path(args.checkpoint).resolve())
         read_metadata(checkpoint)  # a bad file fails here, before any server starts
+    comparison = None
+    if args.comparison:
+        from ..errors import ZonesimInputError
+
+        comparison = str(Path(args.comparison).resolve())
+        if not (Path(comparison) / "by_year.parquet").is_file():  # fails before any server
+            raise ZonesimInputError(
+                "expected the folder of a saved comparison (zonesim compare writes "
+                "by_year.parquet there)",
+                source="<argument>",
+                field="--comparison",
+                value=args.comparison,
+            )
     check_installed()
     from ..dashboard.server import serve
 
-    return serve(args.host, args.port, config=config, checkpoint=checkpoint, open_browser=args.open)
+    return serve(
+        args.host,
+        args.port,
+        config=config,
+        checkpoint=checkpoint,
+        comparison=comparison,
+        open_browser=args.open,
+    )

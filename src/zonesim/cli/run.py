@@ -55,6 +55,13 @@ def register(subparsers) -> None:
         "and sweeps)",
     )
     p.add_argument(
+        "--warmup-policy",
+        metavar="P",
+        default=None,
+        help="the policy of the warm-up; the run's policy takes over at its end "
+        "(default: status_quo, as compare and sweeps)",
+    )
+    p.add_argument(
         "--seed",
         "-s",
         type=int,
@@ -103,6 +110,14 @@ def run(args: argparse.Namespace) -> int:
     config_ov, policy_ov = _split_overrides(args.override)
     config = load_config(args.config, config_ov, scenario=args.scenario)
     policy = load_policy(args.policy, policy_ov)
+    warmup_policy = None
+    if args.warmup_policy is not None:
+        try:
+            warmup_policy = load_policy(args.warmup_policy)
+        except ZonesimInputError as exc:
+            raise ZonesimInputError(
+                exc.expected, source="<argument>", field="--warmup-policy", value=args.warmup_policy
+            ) from None
     years = config.scenario.years if args.years is None else args.years
     if not (math.isfinite(years) and years > 0):
         raise ZonesimInputError(
@@ -146,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
                 rng=args.seed,
                 years=years,
                 warmup_days=args.warmup_days,
+                warmup_policy=warmup_policy,
             )
         else:
             model = start.branch(policy, rng=args.seed)
@@ -166,10 +182,13 @@ def run(args: argparse.Namespace) -> int:
         json.dump(_jsonable(card), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
+        warm_name = "status_quo" if warmup_policy is None else warmup_policy.name
+        if start is not None:
+            warm_name = "from the checkpoint"
         header = (
             f"zone: {', '.join(model.zone_names)}  policy: {policy.name}  "
             f"inhabitants: {model.layout.n_patients_initial:,}  years: {years:g} measured "
-            f"after {model.warmup_days} days of warm-up  seed: {model.seed}"
+            f"after {model.warmup_days} days of warm-up ({warm_name})  seed: {model.seed}"
         )
         sys.stdout.write(header + "\n\n" + format_table(card))
     return 0

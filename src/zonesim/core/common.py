@@ -11,8 +11,24 @@ from .state import (
     F_UNRESOLVED,
     IN_HOSPITAL,
 )
+from .streams import uniform
 
 DAYS_65 = int(65 * DAYS_PER_AGE_YEAR)  # 23741
+
+# Care gaps (issue 16, MODEL.md process 2; core/need.py owns their health effects). One byte per
+# inhabitant, ``pat.care_gaps``: for each kind of gap a 2-bit counter of the monthly recounts it
+# stays active for (set to GAP_MONTHS when the gap arises or recurs, lowered at each recount,
+# cleared when the care is given), and one bit for a chronic follow-up waiting in the GP queue.
+GAP_UNMET = 0  # recent unmet need (a GP wait past the threshold, a rationed contact): shift 0
+GAP_FOLLOWUP = 1  # a chronic follow-up deferred, given up or not served: shift 2
+GAP_PSYCH = 2  # untreated psychological need (a psychology contact not obtained): shift 4
+N_GAPS = 3
+GAP_MONTHS = 3  # a gap lasts 2-3 recounts (60-90 days) unless the care is given
+GAP_ACTIVE = 0x3F  # the three counters
+GAP_FOLLOWUP_PENDING = 0x40  # the open GP request carries a chronic follow-up
+GAP_UNMET_BITS = 0x03
+GAP_FOLLOWUP_BITS = 0x0C
+GAP_PSYCH_BITS = 0x30
 
 
 @njit(inline="always", cache=True)
@@ -34,6 +50,11 @@ def target_utility(pat, p, i):
     u = p.utility_need[pat.need[i]]
     if pat.flags[i] & F_UNRESOLVED:
         u -= p.utility_loss_disrupted
+    gaps = pat.care_gaps[i]
+    if gaps & GAP_ACTIVE:
+        for k in range(N_GAPS):
+            if (gaps >> (2 * k)) & 3:
+                u -= p.gap_utility_loss[k]
     return max(0.0, min(1.0, u))
 
 
@@ -71,6 +92,45 @@ def bump_u16(arr, i):
 def day16(day):
     """A day as int16 (horizons up to 89 years)."""
     return np.int16(min(day, 32767))
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def open_gap(st, p, z, i, kind):
+    """A care gap of ``kind`` (GAP_UNMET, GAP_FOLLOWUP, GAP_PSYCH) arises or recurs for
+    patient i: active for the next GAP_MONTHS recounts unless the care is given first."""
+    pat = st.pat
+    old = np.int64(pat.care_gaps[i])
+    shift = 2 * kind
+    if not (old >> shift) & 3:
+        st.acc[z].care_gaps_opened[kind] += 1.0
+        pat.care_gaps[i] = np.uint8((old & ~(3 << shift)) | (GAP_MONTHS << shift))
+        refresh_utility(st, p, z, i)
+    else:
+        pat.care_gaps[i] = np.uint8((old & ~(3 << shift)) | (GAP_MONTHS << shift))
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def close_gaps(st, p, z, i, mask):
+    """The care is given: clear the gap bits in ``mask`` (counters and/or the pending bit)."""
+    pat = st.pat
+    old = np.int64(pat.care_gaps[i])
+    if old & mask:
+        pat.care_gaps[i] = np.uint8(old & ~mask)
+        if old & mask & GAP_ACTIVE:
+            refresh_utility(st, p, z, i)
+
+
+# The information point's draws (declared in core/demand.py PURPOSES, process 4).
+PURPOSE_INFO_REACH = 2201  # whether patient i (or its caregiver) knows the point (day 0)
+PURPOSE_INFO_CONTACT = 2202  # a day's contact with the point while a situation is unrecognised
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def knows_point(p, key, i):
+    """Whether patient i (or its caregiver) knows the information point: the patient's own
+    draw against the policy's reach (0 without a point), the same whatever the day, so a
+    larger reach adds users, never reshuffles them (common random numbers)."""
+    return uniform(key, i, 0, PURPOSE_INFO_REACH) < p.info_point_reach
 
 
 @njit(inline="always", cache=True)

@@ -46,6 +46,7 @@ from .demography import migration, recount, renewal
 from .events import patient_events
 from .gatekeeper import gatekeeper
 from .hospital import apply_requests, secondary_care
+from .need import age_care_gaps
 from .state import DAYS_PER_YEAR, N_DISCIPLINES, N_EVENTS
 from .streams import seed_key
 from .switching import caregivers, switch_moments
@@ -81,6 +82,7 @@ def zone_phase(phase, st, p, thr, z, day, key, probs, work):
         if day % RECOUNT_EVERY == 0:
             recount(st, p, z, day)
             migration(st, p, z, day, key)  # 1-2: migration by age, need regression
+            age_care_gaps(st, p, z)  # 2: care gaps close after GAP_MONTHS recounts
         start_of_day(st, p, z)  # 9: today's capacity
         patient_events(st, p, thr, z, day, key, probs)  # 1-4: demography .. care seeking
         renewal(st, p, z, day, key)  # 1: entrants

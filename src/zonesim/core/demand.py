@@ -7,12 +7,26 @@ care through the event rates themselves (see core/events.py)."""
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
-from .common import bump_u16, group_index
+from .common import (
+    GAP_FOLLOWUP,
+    GAP_FOLLOWUP_BITS,
+    GAP_FOLLOWUP_PENDING,
+    GAP_PSYCH,
+    GAP_PSYCH_BITS,
+    GAP_UNMET,
+    PURPOSE_INFO_CONTACT,
+    PURPOSE_INFO_REACH,
+    bump_u16,
+    close_gaps,
+    group_index,
+    open_gap,
+)
 from .gatekeeper import request_gp
 from .hospital import specialist_request
-from .state import F_SPEC_INTENT, NURSE, PHYSIO, PSYCHOLOGIST, SOCIAL_WORKER
+from .state import F_GP_WAITING, F_SPEC_INTENT, NURSE, PHYSIO, PSYCHOLOGIST, SOCIAL_WORKER
 from .streams import PURPOSE_NURSE_FOLLOWUP, PURPOSE_RATIONING, uniform
 
 
@@ -26,8 +40,17 @@ def chronic_followup(st, p, z, i, day, key):
     ):
         zr.demand_hours[NURSE] += p.nurse_followup_hours
         st.acc[z].nurse_followups += 1.0
+        close_gaps(st, p, z, i, GAP_FOLLOWUP_BITS)
     else:
+        # The follow-up rides on the patient's GP request; one that finds no place in the queue
+        # (deferred, queue full) is missed now, one that leaves the queue unseen is missed
+        # then (core/need.py care_gap_events), one that is seen closes the gap (gatekeeper).
+        pat = st.pat
+        pat.care_gaps[i] = np.uint8(np.int64(pat.care_gaps[i]) | GAP_FOLLOWUP_PENDING)
         request_gp(st, p, z, i, day, key)
+        if not (pat.flags[i] & F_GP_WAITING):
+            pat.care_gaps[i] = np.uint8(np.int64(pat.care_gaps[i]) & ~GAP_FOLLOWUP_PENDING)
+            open_gap(st, p, z, i, GAP_FOLLOWUP)
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -52,9 +75,48 @@ def allied_contact(st, p, z, i, day, key, discipline):
             acc.physio_sessions += 1.0
         elif discipline == PSYCHOLOGIST:
             acc.psychology_sessions += 1.0
+            close_gaps(st, p, z, i, GAP_PSYCH_BITS)
         elif discipline == SOCIAL_WORKER:
             acc.social_work_contacts += 1.0
     else:
         acc.rationed_contacts += 1.0
         bump_u16(st.pat.unmet_need_days, i)
         acc.unmet_need_days[group_index(st.pat, i)] += 1.0
+        open_gap(st, p, z, i, GAP_PSYCH if discipline == PSYCHOLOGIST else GAP_UNMET)
+
+
+# The information and reporting point (process 4; used in core/switching.py ``recognised`` and
+# at reporting): who knows it (common.knows_point: a patient's own draw under the policy's
+# reach) reports a disrupted situation early and reports one that went wrong more often.
+PURPOSES = {"info_reach": PURPOSE_INFO_REACH, "info_contact": PURPOSE_INFO_CONTACT}
+
+
+def _point(value):
+    def compile_(config, policy):
+        return value(config, policy) if policy.information_point else 0.0
+
+    return compile_
+
+
+PARAMS = (
+    ("info_point_reach", np.float64, None, _point(lambda c, p: p.information_point_reach)),
+    (
+        "info_point_contact",
+        np.float64,
+        None,
+        _point(lambda c, p: p.information_point_contact_per_day),
+    ),
+    (
+        "report_p_point",
+        np.float64,
+        None,
+        lambda c, p: c.parameters.switching.report_probability_with_point,
+    ),
+)
+ACCUMULATORS = (("info_point_recognitions", np.float64, None),)
+
+
+def metrics(w, person_years):
+    """Switch moments the point got recognised early, per 1,000 person-years."""
+    per = 1000.0 / person_years if person_years else 0.0
+    return {"info_point_recognitions_per_1000": per * float(w["info_point_recognitions"])}

@@ -24,7 +24,7 @@ from .demand import allied_contact, chronic_followup, direct_specialist
 from .demography import die
 from .gatekeeper import emergency_visit, request_gp, urgent_gp_contact
 from .hospital import admit
-from .need import need_progression
+from .need import care_gap_events, need_progression
 from .state import (
     AGE_BAND_DAYS,
     CASE_MANAGED,
@@ -86,7 +86,7 @@ def event_probabilities(p, sit, band, need, lit, ses, prop, out):
         # In hospital only the exogenous events and in-hospital death can happen.
         for k in range(EV_CHRONIC_FOLLOWUP, N_EVENTS):
             out[k] = 0.0
-        out[EV_DEATH] = p.in_hospital_death
+        out[EV_DEATH] = p.in_hospital_death[band, need]
     else:
         # Demand no policy changes.
         out[EV_CHRONIC_FOLLOWUP] = p.followup_rate[need]
@@ -241,6 +241,9 @@ def patient_events(st, p, thr, z, day, key, probs):
             continue
         band = min((day - np.int64(pat.birth_day[i])) // AGE_BAND_DAYS, N_AGE_BANDS - 1)
         u = draw_u32(key, i, day, PURPOSE_DAILY)
-        if u >= t[sit, band, pat.need[i], pat.literacy[i], pat.ses[i], pat.propensity[i]]:
-            continue
-        handle_event(st, p, z, i, day, key, u, band, probs)
+        if u < t[sit, band, pat.need[i], pat.literacy[i], pat.ses[i], pat.propensity[i]]:
+            handle_event(st, p, z, i, day, key, u, band, probs)
+        # Care gaps (process 2, core/need.py): their excess hazards draw on a purpose of their
+        # own, after the daily event, so the daily draw is the same under every policy.
+        if pat.care_gaps[i]:
+            care_gap_events(st, p, z, i, day, key, band)

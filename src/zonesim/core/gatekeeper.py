@@ -14,7 +14,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .common import bump_u16, day16, group_index
+from .common import (
+    GAP_FOLLOWUP_BITS,
+    GAP_FOLLOWUP_PENDING,
+    GAP_UNMET,
+    GAP_UNMET_BITS,
+    bump_u16,
+    close_gaps,
+    day16,
+    group_index,
+    open_gap,
+)
 from .hospital import admit, specialist_request
 from .practices import accepting_practice, enqueue_gp, expected_wait, register
 from .state import (
@@ -108,6 +118,8 @@ def gp_contact(st, p, z, i, day, key, wait, urgent, strain):
     bump_u16(pat.gp_contacts, i)
     pat.last_gp_day[i] = day16(day)
     acc.gp_contacts[g] += 1.0
+    # A GP contact closes the care gaps it answers: unmet need and a chronic follow-up.
+    close_gaps(st, p, z, i, GAP_UNMET_BITS | GAP_FOLLOWUP_BITS | GAP_FOLLOWUP_PENDING)
     gp = pat.usual_gp[i]
     if gp >= 0 and st.prov.state[gp] == PV_ACTIVE:
         bump_u16(pat.gp_contacts_usual, i)
@@ -264,6 +276,7 @@ def gatekeeper(st, p, z, day, key, work):
                 break  # the queue is in arrival order: everyone behind waited less
             bump_u16(pat.unmet_need_days, i)
             acc.unmet_need_days[group_index(pat, i)] += 1.0
+            open_gap(st, p, z, i, GAP_UNMET)
             # Demand answers waiting: each a decision with its own draw, each counted as what
             # it is (emergency use, giving up, another practice).
             if uniform(key, i, day, PURPOSE_QUEUE) < p.ed_after_wait:

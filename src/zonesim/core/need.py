@@ -1,15 +1,81 @@
 """Process 2, need progression: a patient moves up one need level (hazards by age band, higher
 with preferential SES; see core/events.py). A patient becoming care-dependent (need 2) may get
-an informal caregiver and, under the policy, an integrated care plan."""
+an informal caregiver and, under the policy, an integrated care plan.
+
+Care changes health (issue 16): a patient with an open *care gap* (recent unmet need, a missed
+chronic follow-up, untreated psychological need; tracked in ``pat.care_gaps``, core/common.py)
+has, on top of the daily event of core/events.py, an excess hazard of need progression and of
+an avoidable (ambulatory-care sensitive) admission, drawn with its own purpose so that the
+daily draw of every patient stays the same under every policy (common random numbers); an
+active gap may also lower utility (core/common.py ``target_utility``). Each pathway is one
+parameter of ``parameters.need`` (all assumptions; docs/odd.md lists them): for each gap (unmet
+need, missed follow-up, untreated psychological need) ``<gap>_progression_rr``,
+``<gap>_avoidable_rr`` and ``<gap>_utility_loss``.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
-from .common import gets_care_plan, refresh_utility
+from .common import (
+    GAP_ACTIVE,
+    GAP_FOLLOWUP,
+    GAP_FOLLOWUP_PENDING,
+    N_GAPS,
+    gets_care_plan,
+    open_gap,
+    refresh_utility,
+)
 from .demography import add_caregiver
-from .state import F_CARE_PLAN
+from .hospital import admit
+from .state import DECEASED, F_CARE_PLAN, F_GP_WAITING, IN_HOSPITAL
 from .streams import PURPOSE_CARE_PLAN, PURPOSE_NEW_CAREGIVER, uniform
+
+PURPOSE_CARE_GAP = 2200  # the excess hazard of an open care gap (patient, day)
+PURPOSES = {"care_gap": PURPOSE_CARE_GAP}
+GAP_NAMES = ("unmet_need", "missed_followup", "untreated_psych")
+
+
+def _by_gap(attr):
+    """Compile ``need.<gap>_<attr>`` of the three gaps into one array."""
+    names = ("unmet_need", "missed_followup", "untreated_psych")
+
+    def compile_(config, policy):
+        need = config.parameters.need
+        return np.array([getattr(need, f"{g}_{attr}") for g in names], dtype=np.float64)
+
+    return compile_
+
+
+def _excess(attr):
+    base = _by_gap(attr)
+    return lambda config, policy: base(config, policy) - 1.0
+
+
+PARAMS = (
+    ("gap_progression_excess", np.float64, (N_GAPS,), _excess("progression_rr")),
+    ("gap_avoidable_excess", np.float64, (N_GAPS,), _excess("avoidable_rr")),
+    ("gap_utility_loss", np.float64, (N_GAPS,), _by_gap("utility_loss")),
+)
+ACCUMULATORS = (
+    ("care_gaps_opened", np.float64, (N_GAPS,)),  # gaps that arose (not renewals)
+    ("care_gap_days", np.float64, (N_GAPS,)),  # patient-days outside hospital with the gap
+    ("gap_progressions", np.float64, None),  # need progressions from the excess hazard
+    ("gap_avoidable_admissions", np.float64, None),  # avoidable admissions from it
+)
+
+
+def metrics(w, person_years):
+    """Care gaps and what they did, per 1,000 person-years."""
+    per = 1000.0 / person_years if person_years else 0.0
+    out = {
+        f"care_gap_days_{g}_per_1000": per * float(w["care_gap_days"][k])
+        for k, g in enumerate(GAP_NAMES)
+    }
+    out["gap_need_progressions_per_1000"] = per * float(w["gap_progressions"])
+    out["gap_avoidable_admissions_per_1000"] = per * float(w["gap_avoidable_admissions"])
+    return out
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -32,3 +98,70 @@ def need_progression(st, p, z, i, day, key):
         if gets_care_plan(need, uniform(key, i, 0, PURPOSE_CARE_PLAN), p.care_plan_share):
             pat.flags[i] |= F_CARE_PLAN
     refresh_utility(st, p, z, i)
+
+
+@njit(cache=True, _nrt=False)
+def care_gap_events(st, p, z, i, day, key, band):
+    """Today's excess hazards of patient i's open care gaps (called from the daily patient
+    pass for a patient with any gap bit set): one draw of its own purpose picks need
+    progression, an avoidable admission or nothing."""
+    pat = st.pat
+    gaps = np.int64(pat.care_gaps[i])
+    if gaps & GAP_FOLLOWUP_PENDING and not (pat.flags[i] & F_GP_WAITING):
+        # The follow-up left the GP queue without a contact (gave up, went to the emergency
+        # department, was admitted): a missed follow-up.
+        pat.care_gaps[i] = np.uint8(gaps & ~GAP_FOLLOWUP_PENDING)
+        open_gap(st, p, z, i, GAP_FOLLOWUP)
+        gaps = np.int64(pat.care_gaps[i])
+    if not (gaps & GAP_ACTIVE) or pat.situation[i] >= IN_HOSPITAL:
+        return
+    acc = st.acc[z]
+    prog_x = 0.0
+    adm_x = 0.0
+    for k in range(N_GAPS):
+        if (gaps >> (2 * k)) & 3:
+            acc.care_gap_days[k] += 1.0
+            prog_x += p.gap_progression_excess[k]
+            adm_x += p.gap_avoidable_excess[k]
+    need = pat.need[i]
+    prog = 0.0
+    if need < 3:
+        prog = p.progression[p.need_band_of_age_band[band], need] * prog_x
+        if pat.ses[i]:
+            prog *= p.preferential_need
+    adm = p.avoidable_rate[need] * adm_x
+    if prog + adm <= 0.0:
+        return
+    u = uniform(key, i, day, PURPOSE_CARE_GAP)
+    if u < prog:
+        acc.gap_progressions += 1.0
+        need_progression(st, p, z, i, day, key)
+    elif u < prog + adm:
+        acc.gap_avoidable_admissions += 1.0
+        admit(st, p, z, i, day, key, True)
+
+
+@njit(cache=True, _nrt=False)
+def age_care_gaps(st, p, z):
+    """Monthly (after the recount): each active gap counter goes down by one; a gap whose
+    counter reaches zero has closed (the patient's utility is refreshed)."""
+    pat = st.pat
+    zr = st.zone[z]
+    for i in range(zr.first_patient, zr.next_free):
+        g = np.int64(pat.care_gaps[i])
+        if not (g & GAP_ACTIVE):
+            continue
+        if pat.situation[i] >= DECEASED:
+            pat.care_gaps[i] = 0
+            continue
+        new = g & ~GAP_ACTIVE
+        closed = False
+        for k in range(N_GAPS):
+            c = (g >> (2 * k)) & 3
+            if c > 0:
+                c -= 1
+                closed = closed or c == 0
+            new |= c << (2 * k)
+        pat.care_gaps[i] = np.uint8(new)
+        if closed:
+            refresh_utility(st, p, z, i)

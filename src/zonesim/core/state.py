@@ -167,6 +167,9 @@ PATIENT_FIELDS = {
     "switch_moments": np.uint16,
     "case_managed_days": np.uint16,
     "unmet_need_days": np.uint16,
+    # care gaps (issue 16; core/common.py GAP_*): three 2-bit month counters (unmet need,
+    # missed chronic follow-up, untreated psychological need) and a pending-follow-up bit
+    "care_gaps": np.uint8,
 }
 Patients = namedtuple("Patients", list(PATIENT_FIELDS))
 

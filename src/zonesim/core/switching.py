@@ -14,7 +14,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .common import bump_u16, day16, first_unmet_today, group_index, refresh_utility
+from .common import (
+    PURPOSE_INFO_CONTACT,
+    bump_u16,
+    day16,
+    first_unmet_today,
+    group_index,
+    knows_point,
+    refresh_utility,
+)
 from .state import (
     CASE_MANAGED,
     CASE_MANAGER,
@@ -136,10 +144,21 @@ def _release_case_manager(st, i):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _recognised(st, p, i, day):
-    """The open switch moment of patient i has been recognised (the recognition delay, longer
-    with limited health literacy, has passed): the team can work on it."""
-    return day - st.pat.episode_start[i] >= p.recognition_delay[st.pat.literacy[i]]
+def _recognised(st, p, i, day, key):
+    """The open switch moment of patient i has been recognised, so the team can work on it: the
+    recognition delay of its literacy group has passed, or it was recognised earlier
+    (F_CM_CHECKED is set on the first recognised day), or today a patient with limited
+    literacy who knows the information point, past the usual delay, contacts the point (its
+    own draw, so both callers of a day get the same answer): the point narrows the literacy gap
+    by use (issue 16)."""
+    pat = st.pat
+    elapsed = day - pat.episode_start[i]
+    lit = pat.literacy[i]
+    if elapsed >= p.recognition_delay[lit] or pat.flags[i] & F_CM_CHECKED:
+        return True
+    if lit == 0 or elapsed < p.recognition_delay[0] or not knows_point(p, key, i):
+        return False
+    return uniform(key, i, day, PURPOSE_INFO_CONTACT) < p.info_point_contact
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -154,7 +173,7 @@ def _team_rate(st, p, i):
 
 
 @njit(cache=True, _nrt=False)
-def _book_coordination(st, p, z, day):
+def _book_coordination(st, p, z, day, key):
     """The day's coordination asked of the regular team and of each case manager, before any of
     it is given: returns the team's hours asked (all disciplines); each case manager's hours
     asked go to its ``booked_hours``. Mirrors the conditions of :func:`switch_moments`, so what
@@ -177,7 +196,7 @@ def _book_coordination(st, p, z, day):
             if active_cm:
                 prov.booked_hours[cm] += np.float32(p.cm_followup_hours_day)
             continue
-        if not _recognised(st, p, i, day):
+        if not _recognised(st, p, i, day, key):
             continue
         team += _team_rate(st, p, i)
         if active_cm and day < pat.cm_until[i]:
@@ -240,7 +259,7 @@ def switch_moments(st, p, z, day, key):
     pat = st.pat
     acc = st.acc[z]
     zr = st.zone[z]
-    team_asked = _book_coordination(st, p, z, day)
+    team_asked = _book_coordination(st, p, z, day, key)
     _count_cm_hours(st, z)
     share_nurse = _discipline_share(zr, p, NURSE, p.coordination_share[1] * team_asked)
     share_social = _discipline_share(zr, p, SOCIAL_WORKER, p.coordination_share[2] * team_asked)
@@ -301,11 +320,13 @@ def switch_moments(st, p, z, day, key):
             bump_u16(pat.unmet_need_days, i)
             acc.unmet_need_days[g] += 1.0
             acc.unmet_switch_days[g] += 1.0
-        if not _recognised(st, p, i, day):
+        if not _recognised(st, p, i, day, key):
             j += 1
             continue
         if not (fl & F_CM_CHECKED):
             pat.flags[i] |= F_CM_CHECKED
+            if day - pat.episode_start[i] < p.recognition_delay[pat.literacy[i]]:
+                acc.info_point_recognitions += 1.0  # recognised early through the point
             if (
                 p.cm_enabled
                 and cm < 0
@@ -343,7 +364,8 @@ def switch_moments(st, p, z, day, key):
         acc.switch_resolved[g] += 1.0
         acc.switch_days_sum[g] += days
         acc.switch_hist[g, min(days, HIST_DAYS - 1)] += 1.0
-        if days > p.went_wrong_days and uniform(key, i, day, PURPOSE_REPORT) < p.report_p:
+        rp = p.report_p_point if knows_point(p, key, i) else p.report_p
+        if days > p.went_wrong_days and uniform(key, i, day, PURPOSE_REPORT) < rp:
             acc.reports += 1.0
         pat.flags[i] &= 255 ^ (F_UNRESOLVED | F_CM_WAITING | F_CM_CHECKED)
         if cm >= 0:

@@ -9,3 +9,4 @@ so ``import zonesim`` (and this package) never needs the ``dashboard`` extra.
 APP = "zonesim.dashboard.app:Page"
 CONFIG_ENV = "ZONESIM_DASHBOARD_CONFIG"
 CHECKPOINT_ENV = "ZONESIM_DASHBOARD_CHECKPOINT"
+COMPARISON_ENV = "ZONESIM_DASHBOARD_COMPARISON"  # a saved comparison for the Economics panel

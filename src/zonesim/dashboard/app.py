@@ -30,7 +30,7 @@ import solara
 from .. import config as C
 from ..errors import ZonesimInputError
 from ..policies import preset_names
-from . import CHECKPOINT_ENV, CONFIG_ENV, charts
+from . import CHECKPOINT_ENV, COMPARISON_ENV, CONFIG_ENV, charts
 from . import state as st
 from .controls import NumberField, PolicyEditor, parse_number
 
@@ -46,6 +46,7 @@ PANELS = (
     ("strain", "Strain"),
     ("municipalities", "Municipalities"),
     ("scorecard", "Scorecard"),
+    ("economics", "Economics"),
 )
 
 
@@ -139,7 +140,100 @@ def Table(rows: tuple[dict[str, Any], ...], filename: str, classes: list[str], p
 
 
 @solara.component
+def EconomicsPanel(view: st.View):
+    """Cost-effectiveness of the alternative against the baseline (KCE reference case: costs
+    3%, QALYs 1.5% a year), from the two models on the page (one draw: the session's seed) or
+    from a saved comparison (``zonesim dashboard --comparison DIR``: every replicate a draw, so
+    the plane has a cloud and the acceptability curve a shape). The willingness to pay and the
+    perspective are controls."""
+    from .. import economics as E
+
+    saved = os.environ.get(COMPARISON_ENV) or None
+    source, set_source = solara.use_state("comparison" if saved else "pair")
+    wtp, set_wtp = solara.use_state(E.DEFAULT_WTP)
+    perspective, set_perspective = solara.use_state("payer")
+
+    def analyse():
+        try:
+            if source == "comparison" and saved:
+                yearly, comparator = st.comparison_yearly(saved)
+            else:
+                if view.month < 1:
+                    return None, "Step the models: the economics start after the first month."
+                yearly, comparator = st.pair_yearly(view), st.side_label(view, "baseline")
+            return st.economics(yearly, comparator, wtp=wtp, perspective=perspective), None
+        except (ZonesimInputError, ValueError) as exc:
+            return None, str(exc)
+
+    key = view.version if source == "pair" else saved
+    ce, problem = solara.use_memo(analyse, [source, wtp, perspective, key])
+
+    def commit_wtp(text: str) -> str | None:
+        try:
+            value = parse_number(text, integer=False, what="willingness to pay", unit="euro/QALY")
+        except ZonesimInputError as exc:
+            return str(exc)
+        if not (math.isfinite(value) and value >= 0):
+            return "expected a willingness to pay >= 0 euro per QALY"
+        set_wtp(float(value))
+        return None
+
+    with solara.Column(classes=["zonesim-economics"], gap="6px"):
+        Para(st.NO_THRESHOLD)
+        with solara.Row(style={"align-items": "center"}):
+            if saved:
+                solara.ToggleButtonsSingle(
+                    value=source,
+                    on_value=lambda v: v and set_source(v),
+                    children=[
+                        solara.Button("Saved comparison", value="comparison"),
+                        solara.Button("The two models on the page", value="pair"),
+                    ],
+                    classes=["zonesim-economics-source"],
+                )
+            solara.ToggleButtonsSingle(
+                value=perspective,
+                on_value=lambda v: v and set_perspective(v),
+                children=[solara.Button(p, value=p) for p in E.PERSPECTIVES],
+                classes=["zonesim-economics-perspective"],
+            )
+            NumberField(
+                "Willingness to pay (euro per QALY)",
+                f"{wtp:g}",
+                commit_wtp,
+                classes=["zonesim-economics-wtp"],
+            )
+        if problem:
+            solara.Info(problem, classes=["zonesim-economics-info"])
+            return
+        Para(f"Conventions: {ce.conventions()}.")
+        if source == "pair":
+            Para(
+                "One draw (this seed) per policy: the plane shows one point and the "
+                "acceptability curve needs several draws; start the dashboard with "
+                "--comparison on a zonesim compare (--psa) folder for those."
+            )
+        for note in ce.notes:
+            Para(f"Note: {note}.")
+        Table(st.economics_rows(ce), "zonesim_cost_effectiveness.csv", ["zonesim-ce-table"])
+        for fig_key in charts.ECONOMICS_FIGURES:
+            data = charts.economics_png(fig_key, ce, dpi=80)
+            with solara.Column(classes=["zonesim-chart", f"zonesim-chart-{fig_key}"], gap="4px"):
+                solara.Image(data, width="70%", format="png")
+                solara.FileDownload(
+                    lambda fig_key=fig_key: charts.economics_png(fig_key, ce, dpi=150),
+                    filename=f"zonesim_{fig_key}.png",
+                    label=f"Download PNG: {charts.economics_title(fig_key).lower()}",
+                    mime_type="image/png",
+                )
+        Table(st.budget_rows(ce), "zonesim_budget_impact.csv", ["zonesim-budget-table"])
+
+
+@solara.component
 def Panel(key: str, view: st.View):
+    if key == "economics":
+        EconomicsPanel(view)
+        return
     if key == "scorecard":
         Para(
             "Scorecard since month 0: each metric for both policies, the difference "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -176,9 +177,9 @@ def strain_figure(view: View) -> Figure:
     x = np.arange(len(names))
     w = 0.38
     panels = (
-        ("strain_mean", "Mean strain (0-1)"),
-        ("strained_share", "Share of FTE over the strain threshold"),
-        ("utilisation", "Utilisation (demand / capacity, smoothed)"),
+        ("strain_mean", "Mean strain now (0-1)"),
+        ("strained_share", "Share of FTE over the strain threshold now"),
+        ("utilisation", "Utilisation now (demand / capacity, smoothed)"),
     )
     for ax, (key, title) in zip(axes, panels, strict=True):
         _style(ax, title)
@@ -246,3 +247,27 @@ def is_blank(data: bytes) -> bool:
     img = mpimg.imread(io.BytesIO(data), format="png")
     flat = img.reshape(-1, img.shape[-1]) if img.ndim == 3 else img.reshape(-1, 1)
     return bool((flat == flat[0]).all())
+
+
+# The Economics panel's figures: drawn from a cost-effectiveness analysis
+# (zonesim.economics.CostEffectiveness), the same figures `zonesim compare` writes.
+def _economics_figures() -> dict[str, tuple[str, Callable[[Any], Figure]]]:
+    from .. import plots
+
+    return {
+        "ce_plane": ("Cost-effectiveness plane", plots.ce_plane_figure),
+        "ceac": ("Acceptability curve", plots.ceac_figure),
+        "budget_impact": ("Budget impact per year", plots.budget_impact_figure),
+    }
+
+
+ECONOMICS_FIGURES = ("ce_plane", "ceac", "budget_impact")
+
+
+def economics_png(key: str, ce: Any, dpi: int = 100) -> bytes:
+    """PNG bytes of one of :data:`ECONOMICS_FIGURES` for the analysis ``ce``."""
+    return png(_economics_figures()[key][1](ce), dpi=dpi)
+
+
+def economics_title(key: str) -> str:
+    return _economics_figures()[key][0]

@@ -49,7 +49,13 @@ LEVER_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (
         "Information and reporting point",
-        ("information_point", "information_point_gap_reduction", "information_point_cost_per_year"),
+        (
+            "information_point",
+            "information_point_gap_reduction",
+            "information_point_reach",
+            "information_point_contact_per_day",
+            "information_point_cost_per_year",
+        ),
     ),
     ("Gatekeeping", ("gatekeeping",)),
     (

@@ -15,7 +15,7 @@ import time
 import warnings
 import webbrowser
 
-from . import APP, CHECKPOINT_ENV, CONFIG_ENV
+from . import APP, CHECKPOINT_ENV, COMPARISON_ENV, CONFIG_ENV
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -37,6 +37,7 @@ def serve(
     *,
     config: str | None = None,
     checkpoint: str | None = None,
+    comparison: str | None = None,
     open_browser: bool = False,
     log_level: str = "warning",
 ) -> int:
@@ -51,6 +52,10 @@ def serve(
         os.environ[CHECKPOINT_ENV] = checkpoint
     else:
         os.environ.pop(CHECKPOINT_ENV, None)
+    if comparison:
+        os.environ[COMPARISON_ENV] = comparison
+    else:
+        os.environ.pop(COMPARISON_ENV, None)
     # Solara reads these when its server modules are first imported.
     os.environ["SOLARA_APP"] = APP
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")

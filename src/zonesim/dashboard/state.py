@@ -564,6 +564,127 @@ def make_view(pair: Pair, version: int = 0) -> View:
 
 
 # ---------------------------------------------------------------------------------------------
+# Health economics: the pair on the page, or a saved comparison (zonesim.economics)
+# ---------------------------------------------------------------------------------------------
+
+NO_THRESHOLD = (
+    "Belgium has no official willingness-to-pay threshold: it is a control here, and the "
+    "acceptability curve shows the whole range."
+)
+
+
+def side_label(view: View, side: str) -> str:
+    """The name a side's policy has in the economic tables: ``baseline: status_quo``."""
+    return f"{side}: {view.policies[side].name}"
+
+
+def pair_yearly(view: View):
+    """The per-year table (:data:`zonesim.economics.YEARLY_COLUMNS`) of the two models on the
+    page, from their monthly rows: one draw (the session's seed) per policy; a last, partial
+    year is kept with its own person-years."""
+    import pandas as pd
+
+    from .. import economics as E
+
+    frames = [
+        E.yearly_from_timeseries(
+            pd.DataFrame(list(view.monthly[side])), policy=side_label(view, side), draw=0
+        )
+        for side in SIDES
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def comparison_yearly(folder: str | Path):
+    """The per-year table and the comparator of a comparison saved by ``zonesim compare``
+    (its folder: ``by_year.parquet`` and ``experiment.toml``), one draw per replicate (with
+    ``--psa``, each its own parameter draw). Raises ZonesimInputError naming the folder."""
+    import pandas as pd
+
+    from .. import economics as E
+
+    folder = Path(folder)
+    path = folder / "by_year.parquet"
+    if not path.is_file():
+        raise ZonesimInputError(
+            "expected the folder of a saved comparison (zonesim compare writes by_year.parquet)",
+            source="<argument>",
+            field="comparison",
+            value=str(folder),
+        )
+    cards = pd.read_parquet(path)
+    comparator = "status_quo"
+    exp = folder / "experiment.toml"
+    if exp.is_file():
+        comparator = str(C._read_toml(exp).get("baseline", comparator))
+    return E.yearly_from_scorecards(cards), comparator
+
+
+def economics(
+    yearly,
+    comparator: str,
+    *,
+    wtp: float | None = None,
+    perspective: str = "payer",
+    discounting: str = "kce",
+):
+    """The cost-effectiveness analysis the Economics panel shows
+    (:func:`zonesim.economics.analyse`, KCE reference case by default)."""
+    from .. import economics as E
+
+    if perspective not in E.PERSPECTIVES:
+        raise ZonesimInputError(
+            f"expected one of: {', '.join(E.PERSPECTIVES)}",
+            source="<argument>",
+            field="perspective",
+            value=perspective,
+        )
+    wtp = E.DEFAULT_WTP if wtp is None else wtp
+    if not (isinstance(wtp, (int, float)) and math.isfinite(wtp) and wtp >= 0):
+        raise ZonesimInputError(
+            "expected a willingness to pay >= 0 euro per QALY",
+            source="<argument>",
+            field="willingness to pay",
+            value=wtp,
+        )
+    return E.analyse(
+        yearly, comparator, wtp=float(wtp), perspective=perspective, discounting=discounting
+    )
+
+
+def economics_rows(ce) -> tuple[dict[str, Any], ...]:
+    """The cost-effectiveness table as rows (zone totals over the horizon, discounted)."""
+    cols = {
+        "policy": "policy",
+        "cost": "cost (euro)",
+        "qalys": "QALYs",
+        "inc_cost": "incremental cost",
+        "inc_qalys": "incremental QALYs",
+        "icer": "ICER (euro per QALY)",
+        "inc_nmb": "incremental net monetary benefit",
+        "status": "frontier",
+        "draws": "draws",
+    }
+    t = ce.table
+    return tuple({label: _plain(r[c]) for c, label in cols.items()} for _, r in t.iterrows())
+
+
+def budget_rows(ce) -> tuple[dict[str, Any], ...]:
+    """The payer's budget impact per policy and year (undiscounted euro, against the
+    comparator; interval over draws)."""
+    b = ce.budget
+    b = b[b["policy"] != ce.comparator]
+    keep = [c for c in ("policy", "year", "impact", "impact_lo", "impact_hi") if c in b]
+    return tuple({c: _plain(r[c]) for c in keep} for _, r in b.iterrows())
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, (np.floating, np.integer)):
+        return v.item()
+    return v
+
+
+# ---------------------------------------------------------------------------------------------
 # The worker
 # ---------------------------------------------------------------------------------------------
 

@@ -408,6 +408,8 @@ def resolve_study(study: Study | str | Path | Mapping[str, Any]) -> StudyPlan:
             if i == 0 and r == 0:
                 resolved_first = resolved
             run_values = values + tuple((f"psa.{k}", v) for k, v in draws[r].items())
+            # what a replicate's warm-up and each of its runs share (the folder is set later)
+            shared = {"folder": "", "config": cfg, "seed": seed, "warmup_days": s.warmup_days}
             if s.checkpoint:
                 warm_ident = {"checkpoint": checkpoint_digest, "seed": int(seed)}
                 warm = ""
@@ -423,13 +425,7 @@ def resolve_study(study: Study | str | Path | Mapping[str, Any]) -> StudyPlan:
                 warm = _hash(warm_ident)
                 if warm not in warm_tasks:
                     warm_tasks[warm] = WarmTask(
-                        warm=warm,
-                        folder="",
-                        config=cfg,
-                        policy=warm_resolved,
-                        seed=seed,
-                        warmup_days=s.warmup_days,
-                        horizon_years=s.years,
+                        warm=warm, policy=warm_resolved, horizon_years=s.years, **shared
                     )
             for label, pol in resolved.items():
                 digest = digests[label]
@@ -439,15 +435,12 @@ def resolve_study(study: Study | str | Path | Mapping[str, Any]) -> StudyPlan:
                 if run not in tasks:
                     tasks[run] = RunTask(
                         run=run,
-                        folder="",
-                        config=cfg,
                         policy=pol,
                         label=label,
                         replicate=r,
-                        seed=seed,
                         years=s.years,
-                        warmup_days=s.warmup_days,
                         timeseries=s.timeseries,
+                        **shared,
                         values=run_values,
                         config_hash=digest[:16],
                         provenance=provenance,

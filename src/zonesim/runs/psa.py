@@ -23,6 +23,16 @@ What is drawn:
   (for shares); an element of a per-need list as ``"key[i]"``.
 
 ``assumptions = false`` in ``[psa]`` draws only the named parameters.
+
+**Fitted ranges**: ``ranges = "fitted.json"`` in ``[psa]`` (``zonesim compare --psa-ranges FILE``;
+in Python ``psa={"ranges": "fit/fitted.json"}``) draws the parameters of a file written by
+``zonesim calibrate --fit`` from the ranges it gives (a file or its folder; a path relative to the
+study file). The file is ``{"parameters": {"<path>": {"value": v, "dist": "uniform", "bounds":
+[a, b]}, ...}, "provenance": {...}}``: each entry a distribution as in ``[psa.parameters]`` plus
+the fitted ``value`` (checked to lie within the bounds; the draws replace it). Parameters the
+study names in ``[psa.parameters]`` take precedence over the file's; flagged assumptions in
+neither keep their own range (unless ``assumptions = false``). The file is read when the study
+is read: the draws (and the runs' names) follow its content, not its name.
 """
 
 from __future__ import annotations
@@ -35,7 +45,15 @@ from typing import Any
 
 from ..errors import ZonesimInputError
 
-__all__ = ["DEFAULT_SPREAD", "PSA", "Uncertain", "draw_parameters", "parse_psa", "uncertain"]
+__all__ = [
+    "DEFAULT_SPREAD",
+    "PSA",
+    "Uncertain",
+    "draw_parameters",
+    "parse_psa",
+    "read_ranges",
+    "uncertain",
+]
 
 DEFAULT_SPREAD = 0.2
 PSA_STREAM = 0x50_53_41  # "PSA": the draws' own stream, apart from every model stream
@@ -186,7 +204,7 @@ def parse_psa(data: Any, source: str) -> PSA:
         return data
     if not isinstance(data, Mapping):
         raise _bad("expected true, false or a table", source, "psa", data)
-    allowed = ("enabled", "assumptions", "spread", "parameters")
+    allowed = ("enabled", "assumptions", "spread", "parameters", "ranges")
     for k in data:
         if k not in allowed:
             raise _bad(f"unknown key; expected one of: {', '.join(allowed)}", source, f"psa.{k}")
@@ -206,8 +224,81 @@ def parse_psa(data: Any, source: str) -> PSA:
     params = data.get("parameters", {})
     if not isinstance(params, Mapping):
         raise _bad("expected a table of parameters", source, "psa.parameters", params)
-    named = tuple(_parse_uncertain(k, v, source) for k, v in _flat(params).items())
-    return PSA(bool(enabled), bool(assumptions), float(spread), named)
+    named = {k: _parse_uncertain(k, v, source) for k, v in _flat(params).items()}
+    if data.get("ranges") is not None:
+        fitted = read_ranges(data["ranges"], source, "psa.ranges")
+        named = {**{u.key: u for u in fitted}, **named}  # the study's own entries win
+    return PSA(bool(enabled), bool(assumptions), float(spread), tuple(named.values()))
+
+
+def read_ranges(path: Any, source: str = "<argument>", field: str = "--psa-ranges"):
+    """The uncertain parameters of a fitted-ranges file (``zonesim calibrate --fit``'s
+    ``fitted.json``, or its folder), checked: a list of :class:`Uncertain`. ``source`` /
+    ``field``: where the path was given (a relative path is taken relative to ``source``'s
+    folder when ``source`` is a file). Any problem raises one
+    :class:`~zonesim.errors.ZonesimInputError` naming the file, the field and the value."""
+    import json
+    from pathlib import Path
+
+    if not isinstance(path, (str, Path)) or not str(path):
+        raise _bad("expected the path of a fitted-ranges file (fitted.json)", source, field, path)
+    p = Path(path).expanduser()
+    if (
+        not p.is_absolute()
+        and source not in ("<argument>", "<defaults>")
+        and Path(source).is_file()
+    ):
+        p = Path(source).resolve().parent / p
+    if p.is_dir():
+        p = p / "fitted.json"
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise _bad("no such file", source, field, str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _bad(f"cannot read it ({type(exc).__name__})", source, field, str(path)) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _bad(
+            f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
+            str(p),
+            "<root>",
+            None,
+            False,
+        ) from None
+    if not isinstance(data, Mapping) or not isinstance(data.get("parameters"), Mapping):
+        what = data.get("parameters") if isinstance(data, Mapping) else data
+        raise _bad(
+            "expected a table of fitted parameters (zonesim calibrate --fit writes one)",
+            str(p),
+            "parameters",
+            what,
+        )
+    if not data["parameters"]:
+        raise _bad("expected at least one fitted parameter", str(p), "parameters", {})
+    out = []
+    for key, spec in data["parameters"].items():
+        where = f"parameters.{key}"
+        if not isinstance(spec, Mapping):
+            raise _bad("expected a table with value, dist and its arguments", str(p), where, spec)
+        spec = dict(spec)
+        value = spec.pop("value", None)
+        u = _parse_uncertain(key, spec, str(p), where=where)
+        if value is not None:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not ok or not math.isfinite(value):
+                raise _bad("expected a number", str(p), f"{where}.value", value)
+            a = dict(u.args)
+            if "bounds" in a and not a["bounds"][0] <= value <= a["bounds"][1]:
+                raise _bad(
+                    f"expected the fitted value within its bounds {list(a['bounds'])}",
+                    str(p),
+                    f"{where}.value",
+                    value,
+                )
+        out.append(u)
+    return out
 
 
 def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -221,10 +312,10 @@ def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _parse_uncertain(key: str, spec: Any, source: str) -> Uncertain:
+def _parse_uncertain(key: str, spec: Any, source: str, where: str | None = None) -> Uncertain:
     from ..config import iter_parameters
 
-    where = f"psa.parameters.{key}"
+    where = where or f"psa.parameters.{key}"
     m = _KEY_RE.match(key)
     catalog = {p: (f, v) for p, f, v in iter_parameters()}
     if m is None or m.group(1) not in catalog:

@@ -66,6 +66,7 @@ def warm_model(
     return ZoneModel(
         config,
         policy=warmup_policy,
+        warmup_policy=warmup_policy,  # the warm-up's own policy throughout (no branch inside)
         population=population,
         rng=seed,
         years=horizon_years,
