@@ -22,7 +22,7 @@ die() {
 }
 
 # Extras of pyproject.toml the test suite imports.
-TEST_EXTRAS="test,dashboard,cluster,sensitivity,interop,docs"
+TEST_EXTRAS="test,dashboard,cluster,sensitivity,fit,interop,docs"
 bash scripts/bootstrap.sh "$TEST_EXTRAS"
 
 # --- chromium for the real-browser tests ------------------------------------------------------

@@ -58,15 +58,38 @@ def describe(s: dict) -> str:
     return f"diff {s['diff']:+.4g} [{s['ci_low']:+.4g}, {s['ci_high']:+.4g}], corr {s['corr']:.2f}"
 
 
-def test_case_management_pool_shortens_switch_to_equilibrium(presets):
-    for metric in ("switch_to_equilibrium_days_median", "switch_to_equilibrium_days_mean"):
-        s = diff(presets, metric, "case_management_pool")
-        assert s["diff"] < 0, f"{metric}: {describe(s)}"
-        assert s["ci_high"] < 0, f"{metric}: interval includes zero: {describe(s)}"
+@pytest.mark.parametrize(
+    "metric",
+    [
+        pytest.param(
+            "switch_to_equilibrium_days_median",
+            marks=pytest.mark.xfail(
+                reason="issue 16 (case management in hours, episodes 6-24 months): the pool "
+                "takes about 31% of eligible requests (was 50%), so its effect sits in the long "
+                "tail; the median (whole days) moves -0.25 days [-0.54, +0.04] over 12 "
+                "replicates, the mean -1.31 [-1.43, -1.20]",
+                strict=False,
+            ),
+        ),
+        "switch_to_equilibrium_days_mean",
+    ],
+)
+def test_case_management_pool_shortens_switch_to_equilibrium(presets, metric):
+    s = diff(presets, metric, "case_management_pool")
+    assert s["diff"] < 0, f"{metric}: {describe(s)}"
+    assert s["ci_high"] < 0, f"{metric}: interval includes zero: {describe(s)}"
 
 
 def test_strict_gatekeeping_lowers_specialist_visits(presets):
     s = diff(presets, "specialist_visits_per_capita", "strict_gatekeeping")
+    assert s["diff"] < 0, describe(s)
+    assert s["ci_high"] < 0, f"interval includes zero: {describe(s)}"
+
+
+def test_strict_gatekeeping_shortens_the_specialist_wait(presets):
+    """The wait is an outcome of the region's list (issue 16): less demand for the same slots
+    means fewer patients waiting over two weeks."""
+    s = diff(presets, "specialist_wait_over_14d_share", "strict_gatekeeping")
     assert s["diff"] < 0, describe(s)
     assert s["ci_high"] < 0, f"interval includes zero: {describe(s)}"
 

@@ -246,7 +246,25 @@ class DemographyParams:
         1.2, "x", "Mortality multiplier for preferential SES.", lo=0.5, hi=5
     )
     in_hospital_mortality_per_day: float = P(
-        0.0015, "1/day", "Daily death hazard during a hospital stay.", lo=0.0, hi=0.1
+        0.0015,
+        "1/day",
+        "Daily death hazard during a hospital stay, aged 65-79 at need level 2 (the reference).",
+        lo=0.0,
+        hi=0.1,
+    )
+    in_hospital_mortality_need_multiplier: tuple[float, ...] = P(
+        (0.25, 0.5, 1.0, 2.0),
+        "x",
+        f"In-hospital death hazard multiplier {NEED4}.",
+        lo=0.0,
+        hi=100,
+    )
+    in_hospital_mortality_age_multiplier: tuple[float, ...] = P(
+        (0.3, 1.0, 2.5),
+        "x",
+        "In-hospital death hazard multiplier by age (under 65, 65-79, 80+).",
+        lo=0.0,
+        hi=100,
     )
     preferential_ses_share: float = P(
         0.18,
@@ -628,20 +646,67 @@ class GatekeeperParams:
 class SecondaryCareParams:
     """Process 6: specialist waiting list, admissions, length of stay."""
 
-    specialist_lead_days: float = P(
+    specialist_slots_per_1000_per_year: float = P(
+        710.0,
+        "1/1000/year",
+        "Regional specialist first-appointment slots per 1,000 inhabitants (initial population) "
+        "and year; fixed whatever the policy. Fitted so the default reproduces 48% waiting over "
+        "2 weeks (calibration target specialist_wait_over_14d_share).",
+        lo=1,
+        hi=10000,
+        psa=(640.0, 780.0),
+    )
+    specialist_triage_days: float = P(
         18.0,
         "days",
-        "Mean booking lead time of a specialist appointment (48% wait over 2 weeks).",
+        "Mean clinical target of a referral (exponential): the list is served in order of "
+        "due date (referral day + target), so urgent requests come first.",
         lo=0,
         hi=365,
-        source=SRC_SPECIALIST,
     )
-    specialist_capacity_ratio: float = P(
-        1.08,
-        "x",
-        "Specialist appointments per day relative to the initial expected demand.",
-        lo=0.01,
-        hi=100,
+    specialist_flex_max_share: float = P(
+        0.15,
+        "share",
+        "Most extra specialist sessions a long list brings, as a share of the base slots.",
+        lo=0,
+        hi=1,
+    )
+    specialist_flex_start_days: float = P(
+        14.0,
+        "days",
+        "List length (days of base slots) at which extra sessions start.",
+        lo=0,
+        hi=365,
+    )
+    specialist_flex_full_days: float = P(
+        42.0,
+        "days",
+        "List length (days of base slots) at which extra sessions reach their maximum.",
+        lo=1,
+        hi=730,
+    )
+    specialist_leave_per_day: float = P(
+        0.006,
+        "1/day",
+        "Daily hazard of leaving the specialist list (giving up or going elsewhere) once the "
+        "wait reaches specialist_leave_full_days; it rises linearly from 0 until then.",
+        lo=0,
+        hi=1,
+    )
+    specialist_leave_full_days: float = P(
+        60.0,
+        "days",
+        "Wait at which the hazard of leaving the specialist list reaches its maximum.",
+        lo=1,
+        hi=730,
+    )
+    specialist_leave_elsewhere_share: float = P(
+        0.5,
+        "share",
+        "Share of those leaving the specialist list who are seen elsewhere (another region, "
+        "private practice); the rest give up.",
+        lo=0,
+        hi=1,
     )
     admission_per_year: tuple[float, ...] = P(
         (0.035, 0.075, 0.20, 0.35),
@@ -664,8 +729,12 @@ class SecondaryCareParams:
     avoidable_case_managed_multiplier: float = P(
         0.7, "x", "Avoidable admission multiplier while case-managed.", lo=0, hi=10
     )
-    admission_after_specialist: float = P(
-        0.03, "share", "Probability a specialist visit leads to admission.", lo=0, hi=1
+    admission_after_specialist: tuple[float, ...] = P(
+        (0.007, 0.027, 0.08, 0.16),
+        "share",
+        f"Probability a specialist visit leads to admission {NEED4}.",
+        lo=0,
+        hi=1,
     )
     admission_after_emergency: float = P(
         0.20,

@@ -913,7 +913,7 @@ def build_state(
     prac.queue_start[:] = np.concatenate([[0], np.cumsum(caps)[:-1]])
     queue_pid = np.full(int(caps.sum()), -1, dtype=np.int32)
     queue_day = np.zeros(int(caps.sum()), dtype=np.int16)
-    spec_cap = max(1024, math.ceil(0.1 * total_slots))
+    spec_cap = max(1024, math.ceil(0.25 * total_slots))
     hosp_cap = max(256, math.ceil(0.02 * total_slots))
     zmax = int(slots.max())
     ep_cap = max(256, math.ceil(0.03 * zmax))

@@ -220,14 +220,20 @@ def _reset_slot(pat, i):
 
 @njit(cache=True, _nrt=False)
 def add_caregiver(st, p, z, i, day):
-    """Give patient i a new informal caregiver (a free caregiver slot of its zone)."""
+    """Give patient i a new informal caregiver (a free caregiver slot of its zone: a fresh one,
+    else the first slot whose caregiver has gone, which nothing refers to any more)."""
     zr = st.zone[z]
-    c = zr.next_free_caregiver
-    if c >= zr.end_caregiver:
-        st.acc[z].list_overflow += 1.0
-        return
-    zr.next_free_caregiver += 1
     cg = st.cg
+    c = zr.next_free_caregiver
+    if c < zr.end_caregiver:
+        zr.next_free_caregiver += 1
+    else:
+        c = zr.first_caregiver
+        while c < zr.end_caregiver and cg.state[c] != CG_DECEASED:
+            c += 1
+        if c >= zr.end_caregiver:  # every slot holds a living caregiver
+            st.acc[z].list_overflow += 1.0
+            return
     cg.patient[c] = i
     cg.burden[c] = 0.2
     cg.state[c] = CG_ACTIVE

@@ -86,7 +86,7 @@ def event_probabilities(p, sit, band, need, lit, ses, prop, out):
         # In hospital only the exogenous events and in-hospital death can happen.
         for k in range(EV_CHRONIC_FOLLOWUP, N_EVENTS):
             out[k] = 0.0
-        out[EV_DEATH] = p.in_hospital_death
+        out[EV_DEATH] = p.in_hospital_death[band, need]
     else:
         # Demand no policy changes.
         out[EV_CHRONIC_FOLLOWUP] = p.followup_rate[need]

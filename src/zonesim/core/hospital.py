@@ -2,8 +2,15 @@
 daily capacity, hospital admissions, length of stay, and discharge, which for a patient with
 complex needs is a switch moment.
 
-The waiting list is a binary min-heap keyed by ``due_day * 4096 + lead_days``: a request is due
-after its booking lead time and is served, oldest due first, while the day's capacity lasts.
+The specialist waiting list is a queue of the region served in order of clinical due date:
+a referral gets a triage target (exponential, mean ``specialist_triage_days``) and its due
+date is the referral day plus that target; each day the region's slots go to the earliest due
+dates on the list, whether or not they are due yet. The slots come from a per-capita rate of
+the initial population (``specialist_slots_per_1000_per_year``), fixed whatever the policy, plus
+extra sessions while the list is long (up to ``specialist_flex_max_share`` of the base slots).
+Patients leave the list with a hazard that rises with their wait (giving up, or going
+elsewhere). So the wait emerges from demand and capacity, and a long list settles rather than
+growing without bound. The list is a binary min-heap keyed by ``due_day * 4096 + target``.
 
 The two lists are shared by the zones of a region, and a zone's phase never writes them: an
 admission, a specialist request, or a death that takes a patient off the lists is filed as a
@@ -20,14 +27,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .common import bump_u16, day16, group_index, refresh_utility, zone_of
+from .common import bump_u16, day16, first_unmet_today, group_index, refresh_utility, zone_of
 from .state import (
     CASE_MANAGED,
+    DAYS_PER_YEAR,
     DECEASED,
     DISRUPTED,
     F_SPEC_WAITING,
     F_UNRESOLVED,
     IN_HOSPITAL,
+    N_AGE_BANDS,
     STABLE,
 )
 from .streams import (
@@ -41,6 +50,14 @@ from .streams import (
 from .switching import TRIGGER_DISCHARGE, trigger_switch
 
 _LEAD_BITS = 4096
+
+# Random-stream purposes of this process (issue 16a's range, 2100-2199).
+PURPOSE_SPECIALIST_LEAVE = 2100  # does a waiting patient leave the list today?
+PURPOSE_SPECIALIST_ELSEWHERE = 2101  # ... seen elsewhere, or giving up?
+PURPOSES = {
+    "specialist_leave": PURPOSE_SPECIALIST_LEAVE,
+    "specialist_elsewhere": PURPOSE_SPECIALIST_ELSEWHERE,
+}
 
 
 # Request bits (State.req.what): what a zone's phase asks of the shared lists for a patient.
@@ -61,6 +78,19 @@ def file_request(st, z, i, bits):
         req.pid[st.zone[z].first_patient + n] = i
         req.n[z] = n + 1
     req.what[i] |= bits
+
+
+@njit(cache=True, _nrt=False)
+def _no_place(st, z, i, day):
+    """A request of patient i found its list full: counted as unmet need (a day of it), never
+    dropped silently."""
+    acc = st.acc[z]
+    acc.list_overflow += 1.0
+    if first_unmet_today(st.pat, i, day):  # the patient-day counts once (interfaces.md)
+        g = group_index(st.pat, i)
+        acc.unmet_no_place[g] += 1.0
+        acc.unmet_need_days[g] += 1.0
+        bump_u16(st.pat.unmet_need_days, i)
 
 
 @njit(cache=True, _nrt=False)
@@ -128,7 +158,7 @@ def _admit(st, p, z, i, day, key, avoidable):
     n = st.hosp_n[0]
     acc = st.acc[z]
     if n >= st.hosp_pid.shape[0]:
-        acc.list_overflow += 1.0
+        _no_place(st, z, i, day)
         return
     mean = p.los_mean_need[pat.need[i]]
     los = max(1, np.int64(exponential(key, i, day, PURPOSE_LOS, mean) + 0.5))
@@ -175,13 +205,13 @@ def _join_waiting_list(st, p, z, i, day, key):
         return
     n = st.spec_n[0]
     if n >= st.spec_due.shape[0]:
-        st.acc[z].list_overflow += 1.0
+        _no_place(st, z, i, day)
         return
-    lead = min(
-        np.int64(exponential(key, i, day, PURPOSE_SPECIALIST, p.specialist_lead_days)),
+    target = min(
+        np.int64(exponential(key, i, day, PURPOSE_SPECIALIST, p.specialist_triage_days)),
         _LEAD_BITS - 1,
     )
-    _heap_push(st, np.int32((day + lead) * _LEAD_BITS + lead), i)
+    _heap_push(st, np.int32((day + target) * _LEAD_BITS + target), i)
     pat.flags[i] |= F_SPEC_WAITING
 
 
@@ -263,10 +293,20 @@ def secondary_care(st, prm, day, key):
             _discharge(st, prm[z], z, i, day, key)
             continue
         j += 1
-    # Specialist appointments: integer capacity per day, fractions carried exactly.
-    cap = prm[0].specialist_capacity_day
-    slots = np.int64(np.floor((day + 1) * cap)) - np.int64(np.floor(day * cap))
-    while slots > 0 and st.spec_n[0] > 0 and st.spec_due[0] // _LEAD_BITS <= day:
+    # Specialist list: patients leave, the list's length sets today's slots, then the slots
+    # go to the earliest due dates.
+    p0 = prm[0]  # the region's secondary care (the same in every zone's record)
+    waiting = _leave_specialist_list(st, p0, day, key)
+    base = p0.specialist_capacity_day
+    slots = np.int64(np.floor((day + 1) * base)) - np.int64(np.floor(day * base))
+    extra = 0
+    if base > 0.0:
+        span = max(p0.specialist_flex_full_days - p0.specialist_flex_start_days, 1e-9)
+        f = min(max((waiting / base - p0.specialist_flex_start_days) / span, 0.0), 1.0)
+        flex = base * p0.specialist_flex_max_share * f
+        extra = np.int64(np.floor((day + 1) * flex)) - np.int64(np.floor(day * flex))
+    slots += extra
+    while slots > 0 and st.spec_n[0] > 0:
         k, i = _heap_pop(st)
         if i < 0 or pat.situation[i] == DECEASED:  # withdrawn (the patient died)
             continue
@@ -275,15 +315,145 @@ def secondary_care(st, prm, day, key):
         if pat.situation[i] == IN_HOSPITAL:  # seen during the stay instead
             continue
         slots -= 1
-        lead = k % _LEAD_BITS
-        due = k // _LEAD_BITS
-        wait = lead + (day - due)
+        target = k % _LEAD_BITS
+        wait = day - (k // _LEAD_BITS - target)
         acc = st.acc[z]
         bump_u16(pat.specialist_visits, i)
         acc.specialist_visits += 1.0
         acc.specialist_wait_days += wait
         if wait > 14:
             acc.specialist_wait_over_14 += 1.0
+        if slots < extra:
+            acc.specialist_extra_visits += 1.0
         p = prm[z]
-        if uniform(key, i, day, PURPOSE_SPECIALIST_ADMISSION) < p.admission_after_specialist:
+        if (
+            uniform(key, i, day, PURPOSE_SPECIALIST_ADMISSION)
+            < p.admission_after_specialist[pat.need[i]]
+        ):
             _admit(st, p, z, i, day, key, False)  # the region's own phase: no request
+
+
+@njit(cache=True, _nrt=False)
+def _leave_specialist_list(st, p, day, key):
+    """Today's departures from the specialist list: a patient waiting w days leaves with
+    probability ``specialist_leave_per_day * min(1, w / specialist_leave_full_days)``, seen
+    elsewhere or giving up (each counted by equity group). Withdrawn entries go too; the heap
+    is rebuilt from what stays. Returns the number still waiting (whose patient-days are
+    counted by zone)."""
+    pat = st.pat
+    h = st.spec_due
+    pid = st.spec_pid
+    n = st.spec_n[0]
+    m = 0
+    for t in range(n):
+        i = pid[t]
+        if i < 0 or pat.situation[i] == DECEASED:
+            continue
+        k = h[t]
+        target = k % _LEAD_BITS
+        wait = day - (k // _LEAD_BITS - target)
+        hazard = p.specialist_leave_per_day * min(wait / p.specialist_leave_full_days, 1.0)
+        if hazard > 0.0 and uniform(key, i, day, PURPOSE_SPECIALIST_LEAVE) < hazard:
+            pat.flags[i] &= 255 ^ F_SPEC_WAITING
+            z = zone_of(st, i)
+            g = group_index(pat, i)
+            if (
+                uniform(key, i, day, PURPOSE_SPECIALIST_ELSEWHERE)
+                < p.specialist_leave_elsewhere_share
+            ):
+                st.acc[z].specialist_went_elsewhere[g] += 1.0
+            else:
+                st.acc[z].specialist_gave_up[g] += 1.0
+            continue
+        st.acc[zone_of(st, i)].specialist_list_days += 1.0
+        h[m] = k
+        pid[m] = i
+        m += 1
+    if m < n:  # rebuild the heap from the entries that stay (Floyd's sift-down)
+        st.spec_n[0] = m
+        for root in range(m // 2 - 1, -1, -1):
+            _sift_down(h, pid, root, m)
+    return m
+
+
+@njit(cache=True, _nrt=False)
+def _sift_down(h, pid, pos, n):
+    k = h[pos]
+    i = pid[pos]
+    while True:
+        child = 2 * pos + 1
+        if child >= n:
+            break
+        if child + 1 < n and h[child + 1] < h[child]:
+            child += 1
+        if h[child] >= k:
+            break
+        h[pos] = h[child]
+        pid[pos] = pid[child]
+        pos = child
+    h[pos] = k
+    pid[pos] = i
+
+
+# --- what process 6 adds to the model (core/parts.py) ------------------------------------------
+
+_YOUNG_BANDS = 13  # 5-year bands 0-12: under 65
+_OLD_BANDS = 16  # bands 16+: 80 and over
+
+
+def _secondary(config):
+    return config.parameters.secondary
+
+
+def _in_hospital_death_table(config, policy):
+    """Daily in-hospital death hazard by 5-year age band and need level."""
+    dem = config.parameters.demography
+    age = np.asarray(dem.in_hospital_mortality_age_multiplier, dtype=np.float64)
+    need = np.asarray(dem.in_hospital_mortality_need_multiplier, dtype=np.float64)
+    band = np.arange(N_AGE_BANDS)
+    group = np.where(band < _YOUNG_BANDS, 0, np.where(band < _OLD_BANDS, 1, 2))
+    return dem.in_hospital_mortality_per_day * age[group][:, None] * need[None, :]
+
+
+def _sec(name):
+    return lambda config, policy: getattr(_secondary(config), name)
+
+
+PARAMS = (
+    ("specialist_triage_days", np.float64, None, _sec("specialist_triage_days")),
+    ("specialist_flex_max_share", np.float64, None, _sec("specialist_flex_max_share")),
+    ("specialist_flex_start_days", np.float64, None, _sec("specialist_flex_start_days")),
+    ("specialist_flex_full_days", np.float64, None, _sec("specialist_flex_full_days")),
+    ("specialist_leave_per_day", np.float64, None, _sec("specialist_leave_per_day")),
+    ("specialist_leave_full_days", np.float64, None, _sec("specialist_leave_full_days")),
+    (
+        "specialist_leave_elsewhere_share",
+        np.float64,
+        None,
+        _sec("specialist_leave_elsewhere_share"),
+    ),
+    ("admission_after_specialist", np.float64, (4,), _sec("admission_after_specialist")),
+    ("in_hospital_death", np.float64, (N_AGE_BANDS, 4), _in_hospital_death_table),
+)
+
+ACCUMULATORS = (
+    ("specialist_went_elsewhere", np.float64, (4,)),  # left the list to be seen elsewhere
+    ("specialist_gave_up", np.float64, (4,)),  # left the list without a visit
+    ("specialist_list_days", np.float64, None),  # patient-days on the specialist list
+    ("specialist_extra_visits", np.float64, None),  # visits in extra (flexed) sessions
+)
+
+
+def metrics(w, person_years):
+    """The specialist list's outcomes per 1,000 person-years (and the extra sessions' share)."""
+    per1000 = 1000.0 / person_years if person_years else 0.0
+    visits = float(w["specialist_visits"])
+    return {
+        "specialist_gave_up_per_1000": float(np.sum(w["specialist_gave_up"])) * per1000,
+        "specialist_went_elsewhere_per_1000": float(np.sum(w["specialist_went_elsewhere"]))
+        * per1000,
+        "specialist_waiting_per_1000": float(w["specialist_list_days"]) * per1000 / DAYS_PER_YEAR,
+        "specialist_extra_session_share": float(w["specialist_extra_visits"]) / visits
+        if visits
+        else 0.0,
+    }

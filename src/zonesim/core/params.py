@@ -36,7 +36,6 @@ PRM_DTYPE = np.dtype(
         ("mortality_need", np.float64, (4,)),
         ("mortality_disrupted", np.float64),
         ("mortality_preferential", np.float64),
-        ("in_hospital_death", np.float64),
         ("preferential_share", np.float64),
         ("limited_p_standard", np.float64),  # P(limited literacy | SES) for entrants
         ("limited_p_preferential", np.float64),
@@ -76,13 +75,11 @@ PRM_DTYPE = np.dtype(
         ("nurse_followup_hours", np.float64),
         ("nurse_followup_share", np.float64),
         # secondary care (6)
-        ("specialist_lead_days", np.float64),
         ("specialist_capacity_day", np.float64),  # region-wide, same in every zone's record
         ("admission_rate", np.float64, (4,)),
         ("avoidable_rate", np.float64, (4,)),
         ("avoidable_disrupted", np.float64),
         ("avoidable_case_managed", np.float64),
-        ("admission_after_specialist", np.float64),
         ("admission_after_emergency", np.float64),
         ("los_mean_need", np.float64, (4,)),
         ("discharge_switch", np.float64, (4,)),
@@ -231,7 +228,6 @@ def compile_zone(config: Config, policy: PolicyConfig, n_zone: int) -> np.void:
     r["mortality_need"] = dem.mortality_need_multiplier
     r["mortality_disrupted"] = dem.mortality_disrupted_multiplier
     r["mortality_preferential"] = dem.mortality_preferential_multiplier
-    r["in_hospital_death"] = dem.in_hospital_mortality_per_day
     r["preferential_share"] = dem.preferential_ses_share
     p0, p1 = limited_literacy_probabilities(
         dem.limited_literacy_share,
@@ -296,12 +292,10 @@ def compile_zone(config: Config, policy: PolicyConfig, n_zone: int) -> np.void:
     r["nurse_followup_hours"] = gk.nurse_followup_minutes / 60.0
     r["nurse_followup_share"] = policy.nurse_followup_share
 
-    r["specialist_lead_days"] = sec.specialist_lead_days
     r["admission_rate"] = np.asarray(sec.admission_per_year) / DAYS_PER_YEAR
     r["avoidable_rate"] = np.asarray(sec.avoidable_admission_per_year) / DAYS_PER_YEAR
     r["avoidable_disrupted"] = sec.avoidable_disrupted_multiplier
     r["avoidable_case_managed"] = sec.avoidable_case_managed_multiplier
-    r["admission_after_specialist"] = sec.admission_after_specialist
     r["admission_after_emergency"] = sec.admission_after_emergency
     # Mean stay by need, normalised so that admissions (weighted towards higher need) average
     # about length_of_stay_days; the calibration checks the result.
@@ -443,25 +437,16 @@ def compile_params(config: Config, policies, state: S.State):
         total = max(counts.sum(), 1.0)
         prm[z]["band_share0"] = counts / total
         prm[z]["share65_initial"] = float((age >= DAYS_65).sum()) / total
-    # Secondary care is shared by the region; its capacity reflects today's demand under
-    # direct access whatever the policy (capacity belongs to the hospitals, not the zone).
-    cap = specialist_capacity(config, prm, state)
-    prm["specialist_capacity_day"] = cap
+    # Secondary care is shared by the region: its slots come from the region's initial
+    # population, whatever the policies of its zones (capacity belongs to the hospitals).
+    prm["specialist_capacity_day"] = specialist_capacity(config, state)
     tables = Tables(thr_total=build_threshold_table(prm.view(np.recarray)))
     return prm, tables
 
 
-def specialist_capacity(config: Config, prm: np.ndarray, state: S.State) -> float:
-    """Appointments per day: the region's expected first appointments x capacity ratio."""
-    total = 0.0
-    reference = compile_zone(config, PolicyConfig(), 1)  # today's access rules, any policy
-    for z in range(state.n_zones):
-        p = reference
-        zr = state.zone[z]
-        lo, hi = int(zr["first_patient"]), int(zr["next_free"])
-        alive = state.pat.situation[lo:hi] < S.DECEASED
-        counts = np.bincount(state.pat.need[lo:hi][alive], minlength=4).astype(float)
-        gp = p["gp_rate"] + p["followup_rate"] * (1 - p["nurse_followup_share"])
-        demand = p["direct_specialist_rate"] + gp * p["referral_p"]
-        total += float(np.sum(counts * demand))
-    return total * config.parameters.secondary.specialist_capacity_ratio
+def specialist_capacity(config: Config, state: S.State) -> float:
+    """The region's base specialist first-appointment slots per day: the per-capita rate x the
+    region's initial population (the living patients of every zone)."""
+    alive = int(np.sum(state.zone["alive"]))
+    rate = config.parameters.secondary.specialist_slots_per_1000_per_year
+    return rate * alive / 1000.0 / DAYS_PER_YEAR
