@@ -53,7 +53,12 @@ def test_care_gaps_are_tracked_per_patient_and_close():
 
 
 def test_more_unmet_need_speeds_need_progression():
-    scarce, ample = _run(SCARCE), _run(AMPLE)
+    # The excess progressions are few at the default risk ratio (a small base hazard times a few
+    # months of open gaps), so this test raises the ratio and the zone to count enough of them:
+    # it checks the pathway's direction, not its default size.
+    rr = {"parameters.need.unmet_need_progression_rr": 3.0}
+    scarce = _run({**SCARCE, **rr}, population=8000)
+    ample = _run({**AMPLE, **rr}, population=8000)
     u_s = _acc(scarce, "unmet_need_days").sum() / _person_years(scarce)
     u_a = _acc(ample, "unmet_need_days").sum() / _person_years(ample)
     assert u_s > 1.5 * u_a, (u_s, u_a)  # the premise: scarce GP access means more unmet need
@@ -62,7 +67,8 @@ def test_more_unmet_need_speeds_need_progression():
     assert _acc(scarce, "gap_progressions") > _acc(ample, "gap_progressions") + 5
     with_pathway = rate(scarce) - rate(ample)
     # ... and without them the same difference in access moves progression much less.
-    off_s, off_a = _run({**SCARCE, **OFF}), _run({**AMPLE, **OFF})
+    off_s = _run({**SCARCE, **OFF}, population=8000)
+    off_a = _run({**AMPLE, **OFF}, population=8000)
     assert _acc(off_s, "gap_progressions") == 0
     without = rate(off_s) - rate(off_a)
     assert with_pathway > without + 0.5 * (

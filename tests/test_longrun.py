@@ -315,12 +315,6 @@ def test_sick_leave_and_departure_have_their_own_draws():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="issue 15, not yet met for strict_gatekeeping: its year-5 correlation of unmet-need "
-    "days with the status quo is about 0.2 (the others are 0.6-1.0 since emigration probes are "
-    "keyed by band and try): its extra GP load makes waits, deferral and giving up its own",
-    strict=False,
-)
 def test_every_preset_stays_paired_with_the_status_quo_in_year_5():
     seeds = range(201, 209)
     metrics = ("unmet_need_days_per_1000", "cost_per_capita_eur", "gp_fte_per_100k")
