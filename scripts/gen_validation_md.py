@@ -632,8 +632,11 @@ def main(argv: list[str] | None = None) -> int:
         "shares) is what the older population asks of its GPs; GP utilisation follows it, "
         "somewhat more (the GPs' share of the coordination of switch moments, e.g. falls of "
         "people aged 65+, rises with the 65+ share too, and waits grow faster than load near "
-        "capacity); cost per capita rises with hospital use of the old. GP FTE per 100,000 does "
-        "not move: the workforce is the baseline's.",
+        "capacity); cost per capita rises with hospital use of the old. GP FTE per 100,000 "
+        "follows the GP demand of the need mix through the establishment recruitment aims at "
+        "(`gp_establishment_demand_elasticity`, ODD process 9), within the labour market's "
+        f"limit: in year {n} `ageing` {fte_year('ageing', n):.1f} against `baseline` "
+        f"{fte_year('baseline', n):.1f}.",
         "",
         *ageing_rows,
         "",

@@ -58,26 +58,19 @@ def describe(s: dict) -> str:
     return f"diff {s['diff']:+.4g} [{s['ci_low']:+.4g}, {s['ci_high']:+.4g}], corr {s['corr']:.2f}"
 
 
-@pytest.mark.parametrize(
-    "metric",
-    [
-        pytest.param(
-            "switch_to_equilibrium_days_median",
-            marks=pytest.mark.xfail(
-                reason="issue 16 (case management in hours, episodes 6-24 months): the pool "
-                "takes about 31% of eligible requests (was 50%), so its effect sits in the long "
-                "tail; the median (whole days) moves -0.25 days [-0.54, +0.04] over 12 "
-                "replicates, the mean -1.31 [-1.43, -1.20]",
-                strict=False,
-            ),
-        ),
-        "switch_to_equilibrium_days_mean",
-    ],
-)
-def test_case_management_pool_shortens_switch_to_equilibrium(presets, metric):
-    s = diff(presets, metric, "case_management_pool")
-    assert s["diff"] < 0, f"{metric}: {describe(s)}"
-    assert s["ci_high"] < 0, f"{metric}: interval includes zero: {describe(s)}"
+def test_case_management_pool_shortens_switch_to_equilibrium(presets):
+    s = diff(presets, "switch_to_equilibrium_days_mean", "case_management_pool")
+    assert s["diff"] < 0, describe(s)
+    assert s["ci_high"] < 0, f"interval includes zero: {describe(s)}"
+
+
+def test_case_management_pool_does_not_lengthen_the_median_switch(presets):
+    """Since case management is in hours with 6-24-month episodes (issue 16), the pool takes
+    about a third of the eligible requests, so its effect sits in the long tail: the mean falls
+    clearly (above), the median (whole days) by a fraction of a day whose interval may include
+    zero (-0.25 [-0.54, +0.04] at 12 replicates when this was written). It must not rise."""
+    s = diff(presets, "switch_to_equilibrium_days_median", "case_management_pool")
+    assert s["diff"] <= 0, describe(s)
 
 
 def test_strict_gatekeeping_lowers_specialist_visits(presets):
