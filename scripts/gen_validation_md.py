@@ -113,7 +113,14 @@ DIRECTIONS = {
     "care_paradox": (
         ("gp_fte_per_100k", -1, "reinforcing loop: GPs retire faster than they are replaced"),
         ("gp_attrition_per_100_fte", +1, "the scenario's retirement, plus strain"),
-        ("gp_recruited_fte_per_100k", +1, "balancing: recruitment answers vacancies"),
+        (
+            "gp_recruited_fte_per_100k",
+            -1,
+            "the scenario's labour market (1.5 FTE per 100,000 a year) is below the baseline's "
+            "replacement: recruitment answers vacancies only up to that limit, so the balancing "
+            "loop saturates and the reinforcing one wins (tests/test_longrun.py checks that "
+            "more vacancies bring more recruitment)",
+        ),
         ("utilisation_gp", +1, "the load on the GPs who stay"),
         ("gp_wait_days_mean", +1, "waiting answers scarce capacity"),
         ("gp_requests_deferred_per_1000", +1, "balancing: demand answers waiting (deferral)"),
