@@ -326,7 +326,7 @@ def test_gp_queues_and_lists_are_sized(default_zone):
     assert st_.queue_pid.dtype == np.int32 and st_.queue_day.dtype == np.int16
     assert np.all(prac.queue_len == 0) and np.all(prac.queue_head == 0)
     slots = st_.pat.need.shape[0]
-    assert st_.spec_pid.shape[0] == max(1024, int(np.ceil(0.1 * slots)))
+    assert st_.spec_pid.shape[0] == max(1024, int(np.ceil(0.25 * slots)))
     assert st_.hosp_pid.shape[0] == max(256, int(np.ceil(0.02 * slots)))
     assert st_.episodes.shape == (1, max(256, int(np.ceil(0.03 * slots))))
     assert st_.cmq_pid.shape == st_.cmq_day.shape == (1, max(128, int(np.ceil(0.01 * slots))))
