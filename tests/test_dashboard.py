@@ -16,6 +16,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("solara")
@@ -262,9 +263,15 @@ def test_both_sides_can_start_from_a_checkpoint(engine_warm, tmp_path):
     assert base.month == alt.month == 2
     assert base.model.day == alt.model.day == model.day + 61  # two months after the checkpoint
     assert _same(base.monthly) != _same(alt.monthly)
-    # the same people as the checkpoint's (entrants since then aside)
-    born = model.state.pat.birth_day[: model.state.zone["next_free"][0]]
-    assert base.model.state.pat.birth_day[: len(born)].tolist() == born.tolist()
+    # the same people as the checkpoint's: entrants take free slots at random (issue 15, so
+    # paired runs keep their entrants), including those of people who died since, so nearly
+    # every slot living at the checkpoint still holds its person two months on
+    n = int(model.state.zone["next_free"][0])
+    living = model.state.pat.situation[:n] < 4  # not deceased
+    born = model.state.pat.birth_day[:n]
+    same = base.model.state.pat.birth_day[:n] == born
+    assert living.sum() > 0.9 * n
+    assert np.mean(same[living]) > 0.95
     with pytest.raises(ZonesimInputError, match="file not found"):
         st.make_settings(st.load_base_config(None), checkpoint=tmp_path / "nope.npz")
 

@@ -42,7 +42,7 @@ import numpy as np
 from numba import njit
 
 from .case_management import case_manager_allocation
-from .demography import migration, recount, renewal
+from .demography import RECOUNT_EVERY, migration, recount, renewal
 from .events import patient_events
 from .gatekeeper import gatekeeper
 from .hospital import apply_requests, secondary_care
@@ -51,8 +51,6 @@ from .state import DAYS_PER_YEAR, N_DISCIPLINES, N_EVENTS
 from .streams import seed_key
 from .switching import caregivers, switch_moments
 from .workforce import start_of_day, workforce
-
-RECOUNT_EVERY = 30  # days between exact recounts of the zone aggregates
 
 # The phases of a day, in order (see the module's docstring).
 MORNING = 0

@@ -64,6 +64,20 @@ PURPOSES = {  # this process's own random-stream purposes (checked unique: core/
 }
 
 
+RECOUNT_EVERY = 30  # days between exact recounts of the zone aggregates (core.day runs them)
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def counted_65plus(day, birth_day):
+    """Whether a patient born on ``birth_day`` is in the zone's ``alive_65plus`` on ``day``: the
+    count is exact at each recount (every RECOUNT_EVERY days) and follows deaths and entrants in
+    between, so a patient counts by its age at the last recount (one who turns 65 since is
+    counted from the next one). Deaths and entrants use this, so the count never drifts below
+    the truth (it went negative in a zone with no one aged 65+ at the start)."""
+    last_recount = day - day % RECOUNT_EVERY
+    return last_recount - birth_day >= DAYS_65
+
+
 @njit(cache=True, _nrt=False)
 def _leave_aggregates(st, z, i, day):
     """Patient i leaves the living population of zone z (death or emigration): out of every zone
@@ -74,7 +88,7 @@ def _leave_aggregates(st, z, i, day):
     zr.alive -= 1
     zr.alive_group[g] -= 1
     zr.need_count[pat.need[i]] -= 1
-    if day - pat.birth_day[i] >= DAYS_65:
+    if counted_65plus(day, np.int64(pat.birth_day[i])):
         zr.alive_65plus -= 1
     zr.utility_sum[g] -= np.float64(pat.utility[i])
     pat.utility[i] = 0.0
@@ -314,7 +328,7 @@ def renewal(st, p, z, day, key):
         zr.alive += 1
         zr.alive_group[g] += 1
         zr.need_count[need] += 1
-        if age_days >= DAYS_65:
+        if counted_65plus(day, np.int64(pat.birth_day[i])):
             zr.alive_65plus += 1
         refresh_utility(st, p, z, i)
         if need >= 2 and uniform(key, i, day, ENTRANT_CAREGIVER) < p.caregiver_share:
