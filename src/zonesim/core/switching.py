@@ -457,12 +457,10 @@ ACCUMULATORS = (
 
 
 def metrics(w, person_years):
-    """The share of the regular team's coordination asked that its hours could give, and the
-    switch-episode days of unmet need per 1,000 person-years."""
+    """The share of the regular team's coordination asked that its hours could give. (The
+    switch-episode days of unmet need are reported with the other components of unmet need, in
+    the scorecard's experience section: zonesim.metrics.UNMET_COMPONENTS.)"""
     asked = float(w["coordination_hours_asked"])
     return {
         "coordination_given_share": float(w["coordination_hours"]) / asked if asked > 0 else 1.0,
-        "unmet_switch_days_per_1000": (
-            1000.0 * float(np.sum(w["unmet_switch_days"])) / person_years if person_years else 0.0
-        ),
     }
