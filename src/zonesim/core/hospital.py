@@ -242,29 +242,18 @@ def apply_requests(st, prm, day, key):
 
 @njit(cache=True, _nrt=False)
 def _heap_pop(st):
+    """Take the root (earliest key) off the specialist heap: the last entry moves to the root
+    and sinks (:func:`_sift_down`)."""
     h = st.spec_due
     pid = st.spec_pid
     n = st.spec_n[0] - 1
     top_k = h[0]
     top_i = pid[0]
-    k = h[n]
-    i = pid[n]
     st.spec_n[0] = n
-    pos = 0
-    while True:
-        child = 2 * pos + 1
-        if child >= n:
-            break
-        if child + 1 < n and h[child + 1] < h[child]:
-            child += 1
-        if h[child] >= k:
-            break
-        h[pos] = h[child]
-        pid[pos] = pid[child]
-        pos = child
     if n > 0:
-        h[pos] = k
-        pid[pos] = i
+        h[0] = h[n]
+        pid[0] = pid[n]
+        _sift_down(h, pid, 0, n)
     return top_k, top_i
 
 
