@@ -168,7 +168,7 @@ def test_a_full_list_refuses_the_requests_last_in_zone_order():
     filed them in: with room for one more admission, zone 0's patient is admitted and zone
     1's refused, though zone 1 filed first."""
     from zonesim.core.hospital import admit, apply_requests
-    from zonesim.core.state import IN_HOSPITAL
+    from zonesim.core.state import IN_HOSPITAL, HospitalList, SpecialistList
 
     state, prm = _small_region()
     st = state._replace(zone=state.zone.view(np.recarray), acc=state.acc.view(np.recarray))
@@ -179,10 +179,12 @@ def test_a_full_list_refuses_the_requests_last_in_zone_order():
     st.hosp_pid[: cap - 1] = -1
     first = [int(st.zone[z].first_patient) for z in range(2)]
     key = np.uint64(7)
-    admit(st, prm[1], 1, first[1], 0, key, False)  # zone 1 files first
-    admit(st, prm[0], 0, first[0], 0, key, False)
+    admit(st.zone, st.req, prm[1], 1, first[1], 0, key, False)  # zone 1 files first
+    admit(st.zone, st.req, prm[0], 0, first[0], 0, key, False)
     assert st.hosp_n[0] == cap - 1  # nothing happens before the region's step
-    apply_requests(st, prm, 0, key)
+    spec = SpecialistList(st.spec_due, st.spec_pid, st.spec_n)
+    hosp = HospitalList(st.hosp_pid, st.hosp_until, st.hosp_n)
+    apply_requests(st.pat, st.zone, st.acc, spec, hosp, st.req, prm, 0, key)
     assert st.pat.situation[first[0]] == IN_HOSPITAL
     assert st.pat.situation[first[1]] != IN_HOSPITAL
     assert st.acc["list_overflow"][1] == 1.0 and st.acc["list_overflow"][0] == 0.0

@@ -101,9 +101,8 @@ def caseload_slots(caseload_cap, fte, hours_cap):
 
 
 @njit(cache=True, _nrt=False)
-def _priority(st, p, i, queued_day):
+def _priority(pat, p, i, queued_day):
     """Larger is served first; ties go to the longest waiting."""
-    pat = st.pat
     if p.cm_rule == RULE_FCFS:
         score = 0.0
     elif p.cm_rule == RULE_HIGHEST_NEED:
@@ -116,38 +115,35 @@ def _priority(st, p, i, queued_day):
 
 
 @njit(cache=True, _nrt=False)
-def case_manager_allocation(st, p, z, day, key):
+def case_manager_allocation(pat, prov, zones, accs, cmq, p, z, day, key):
     """Match waiting requests of zone z with case managers who have room in their caseload;
     then count a day of waiting for every request still waiting."""
-    zr = st.zone[z]
-    pat = st.pat
-    acc = st.acc[z]
+    zr = zones[z]
+    acc = accs[z]
     # Drop requests that no longer wait (resolved by the team, or deceased).
     n = zr.cm_queue_len
     j = 0
     while j < n:
-        i = st.cmq_pid[z, j]
+        i = cmq.pid[z, j]
         if not (pat.flags[i] & F_CM_WAITING) or not (pat.flags[i] & F_UNRESOLVED):
             pat.flags[i] &= 255 ^ F_CM_WAITING
             n -= 1
-            st.cmq_pid[z, j] = st.cmq_pid[z, n]
-            st.cmq_day[z, j] = st.cmq_day[z, n]
+            cmq.pid[z, j] = cmq.pid[z, n]
+            cmq.day[z, j] = cmq.day[z, n]
             continue
         j += 1
     zr.cm_queue_len = n
     if n > 0 and p.cm_enabled:
-        _allocate(st, p, z, day, key)
+        _allocate(pat, prov, zones, accs, cmq, p, z, day, key)
     acc.cm_queue_days += zr.cm_queue_len
 
 
 @njit(cache=True, _nrt=False)
-def _allocate(st, p, z, day, key):
+def _allocate(pat, prov, zones, accs, cmq, p, z, day, key):
     """Each active case manager with room takes the best waiting request of those it may take,
     and draws the length of the episode."""
-    zr = st.zone[z]
-    pat = st.pat
-    prov = st.prov
-    acc = st.acc[z]
+    zr = zones[z]
+    acc = accs[z]
     for cm in range(zr.first_provider, zr.end_provider):
         if prov.discipline[cm] != CASE_MANAGER or prov.state[cm] != PV_ACTIVE:
             continue
@@ -157,18 +153,18 @@ def _allocate(st, p, z, day, key):
             best = -1
             best_score = -1e300
             for j in range(zr.cm_queue_len):
-                i = st.cmq_pid[z, j]
+                i = cmq.pid[z, j]
                 if home >= 0 and pat.practice[i] != home:
                     continue
-                s = _priority(st, p, i, st.cmq_day[z, j])
+                s = _priority(pat, p, i, cmq.day[z, j])
                 if s > best_score:
                     best_score = s
                     best = j
             if best < 0:
                 break
-            i = st.cmq_pid[z, best]
+            i = cmq.pid[z, best]
             acc.cm_allocations += 1.0
-            acc.cm_wait_days += day - st.cmq_day[z, best]  # the wait of those allocated
+            acc.cm_wait_days += day - cmq.day[z, best]  # the wait of those allocated
             pat.case_manager[i] = cm
             lo, hi = p.cm_episode_days[0], p.cm_episode_days[1]
             length = lo + (hi - lo) * uniform(key, i, day, PURPOSE_CM_EPISODE)
@@ -178,6 +174,6 @@ def _allocate(st, p, z, day, key):
             if pat.situation[i] != IN_HOSPITAL:
                 pat.situation[i] = CASE_MANAGED
             last = zr.cm_queue_len - 1
-            st.cmq_pid[z, best] = st.cmq_pid[z, last]
-            st.cmq_day[z, best] = st.cmq_day[z, last]
+            cmq.pid[z, best] = cmq.pid[z, last]
+            cmq.day[z, best] = cmq.day[z, last]
             zr.cm_queue_len = last

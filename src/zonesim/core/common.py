@@ -38,8 +38,8 @@ def group_index(pat, i):
 
 
 @njit(inline="always", cache=True)
-def zone_of(st, i):
-    return np.int64(st.prac.zone[st.pat.practice[i]])
+def zone_of(pat, prac, i):
+    return np.int64(prac.zone[pat.practice[i]])
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -59,15 +59,14 @@ def target_utility(pat, p, i):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def refresh_utility(st, p, z, i):
+def refresh_utility(pat, zones, p, z, i):
     """Set patient i's utility from its state and keep the zone's utility sums exact."""
-    pat = st.pat
     if pat.situation[i] >= DECEASED:
         return
     new = np.float32(target_utility(pat, p, i))
     old = pat.utility[i]
     if new != old:
-        st.zone[z].utility_sum[group_index(pat, i)] += np.float64(new) - np.float64(old)
+        zones[z].utility_sum[group_index(pat, i)] += np.float64(new) - np.float64(old)
         pat.utility[i] = new
 
 
@@ -95,29 +94,27 @@ def day16(day):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def open_gap(st, p, z, i, kind):
+def open_gap(pat, zones, accs, p, z, i, kind):
     """A care gap of ``kind`` (GAP_UNMET, GAP_FOLLOWUP, GAP_PSYCH) arises or recurs for
     patient i: active for the next GAP_MONTHS recounts unless the care is given first."""
-    pat = st.pat
     old = np.int64(pat.care_gaps[i])
     shift = 2 * kind
     if not (old >> shift) & 3:
-        st.acc[z].care_gaps_opened[kind] += 1.0
+        accs[z].care_gaps_opened[kind] += 1.0
         pat.care_gaps[i] = np.uint8((old & ~(3 << shift)) | (GAP_MONTHS << shift))
-        refresh_utility(st, p, z, i)
+        refresh_utility(pat, zones, p, z, i)
     else:
         pat.care_gaps[i] = np.uint8((old & ~(3 << shift)) | (GAP_MONTHS << shift))
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def close_gaps(st, p, z, i, mask):
+def close_gaps(pat, zones, p, z, i, mask):
     """The care is given: clear the gap bits in ``mask`` (counters and/or the pending bit)."""
-    pat = st.pat
     old = np.int64(pat.care_gaps[i])
     if old & mask:
         pat.care_gaps[i] = np.uint8(old & ~mask)
         if old & mask & GAP_ACTIVE:
-            refresh_utility(st, p, z, i)
+            refresh_utility(pat, zones, p, z, i)
 
 
 # The information point's draws (declared in core/demand.py PURPOSES, process 4).

@@ -47,7 +47,15 @@ from .events import patient_events
 from .gatekeeper import gatekeeper
 from .hospital import apply_requests, secondary_care
 from .need import age_care_gaps
-from .state import DAYS_PER_YEAR, N_DISCIPLINES, N_EVENTS
+from .state import (
+    DAYS_PER_YEAR,
+    N_DISCIPLINES,
+    N_EVENTS,
+    CmQueues,
+    GpQueues,
+    HospitalList,
+    SpecialistList,
+)
 from .streams import seed_key
 from .switching import caregivers, switch_moments
 from .workforce import start_of_day, workforce
@@ -61,10 +69,10 @@ SCRATCH_ROWS = 6  # rows of a worker's scratch (gatekeeper: practices; workforce
 
 
 @njit(cache=True, _nrt=False)
-def _end_of_day(st, z):
+def _end_of_day(zones, accs, z):
     """Daily accumulators: person-days and QALYs per equity group."""
-    zr = st.zone[z]
-    acc = st.acc[z]
+    zr = zones[z]
+    acc = accs[z]
     acc.days += 1.0
     for g in range(4):
         acc.person_days[g] += zr.alive_group[g]
@@ -75,32 +83,42 @@ def _end_of_day(st, z):
 @njit(cache=True, nogil=True, _nrt=False)
 def zone_phase(phase, st, p, thr, z, day, key, probs, work):
     """Phase ``phase`` of zone z's day (parameters ``p``): writes only zone z's data, and files
-    requests for what it would change on the shared lists."""
+    requests for what it would change on the shared lists. The state is unpacked here, once:
+    each process gets only the parts it reads and writes."""
+    pat, cg, prov, prac = st.pat, st.cg, st.prov, st.prac
+    zones, accs, episodes, req = st.zone, st.acc, st.episodes, st.req
+    gpq = GpQueues(st.queue_pid, st.queue_day)
+    cmq = CmQueues(st.cmq_pid, st.cmq_day)
     if phase == MORNING:
         if day % RECOUNT_EVERY == 0:
-            recount(st, p, z, day)
-            migration(st, p, z, day, key)  # 1-2: migration by age, need regression
-            age_care_gaps(st, p, z)  # 2: care gaps close after GAP_MONTHS recounts
-        start_of_day(st, p, z)  # 9: today's capacity
-        patient_events(st, p, thr, z, day, key, probs)  # 1-4: demography .. care seeking
-        renewal(st, p, z, day, key)  # 1: entrants
+            recount(pat, zones, p, z, day)
+            migration(pat, cg, prac, zones, accs, p, z, day, key)  # 1-2: migration, regression
+            age_care_gaps(pat, zones, p, z)  # 2: care gaps close after GAP_MONTHS recounts
+        start_of_day(prov, zones, p, z)  # 9: today's capacity
+        patient_events(  # 1-4: demography .. care seeking
+            pat, cg, prov, prac, gpq, zones, accs, episodes, cmq, req, p, thr, z, day, key, probs
+        )
+        renewal(pat, cg, prov, prac, zones, accs, p, z, day, key)  # 1: entrants
     elif phase == GATEKEEPER:
-        gatekeeper(st, p, z, day, key, work)  # 5
+        gatekeeper(pat, prov, prac, gpq, zones, accs, req, p, z, day, key, work)  # 5
     else:
-        caregivers(st, p, z, day, key)  # 7: caregivers' own switch moments
-        switch_moments(st, p, z, day, key)  # 7: re-arrangement
-        case_manager_allocation(st, p, z, day, key)  # 8
-        workforce(st, p, z, day, key, work)  # 9
-        _end_of_day(st, z)
+        caregivers(pat, cg, zones, accs, episodes, p, z, day, key)  # 7: caregivers' own
+        switch_moments(pat, prov, prac, zones, accs, episodes, cmq, p, z, day, key)  # 7
+        case_manager_allocation(pat, prov, zones, accs, cmq, p, z, day, key)  # 8
+        workforce(pat, prov, prac, gpq, zones, accs, p, z, day, key, work)  # 9
+        _end_of_day(zones, accs, z)
 
 
 @njit(cache=True, nogil=True, _nrt=False)
 def region_step(phase, st, prm, day, key):
     """After phase ``phase`` of every zone, serially: the zones' requests on the shared lists,
     in zone order; after the gatekeeper, the region's secondary care (6)."""
-    apply_requests(st, prm, day, key)
+    pat, zones, accs, req = st.pat, st.zone, st.acc, st.req
+    spec = SpecialistList(st.spec_due, st.spec_pid, st.spec_n)
+    hosp = HospitalList(st.hosp_pid, st.hosp_until, st.hosp_n)
+    apply_requests(pat, zones, accs, spec, hosp, req, prm, day, key)
     if phase == GATEKEEPER:
-        secondary_care(st, prm, day, key)
+        secondary_care(pat, st.cg, st.prac, zones, accs, spec, hosp, st.episodes, prm, day, key)
 
 
 @njit(cache=True, nogil=True, _nrt=False)

@@ -32,61 +32,60 @@ from .streams import PURPOSE_NURSE_FOLLOWUP, PURPOSE_RATIONING, uniform
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def chronic_followup(st, p, z, i, day, key):
+def chronic_followup(pat, prov, prac, gpq, zones, accs, p, z, i, day, key):
     """A chronic follow-up: by a nurse under the task agreements, otherwise by the GP."""
-    zr = st.zone[z]
+    zr = zones[z]
     if (
         zr.capacity_hours[NURSE] > 0.0
         and uniform(key, i, day, PURPOSE_NURSE_FOLLOWUP) < p.nurse_followup_share
     ):
         zr.demand_hours[NURSE] += p.nurse_followup_hours
-        st.acc[z].nurse_followups += 1.0
-        close_gaps(st, p, z, i, GAP_FOLLOWUP_BITS)
+        accs[z].nurse_followups += 1.0
+        close_gaps(pat, zones, p, z, i, GAP_FOLLOWUP_BITS)
     else:
         # The follow-up rides on the patient's GP request; one that finds no place in the queue
         # (deferred, queue full) is missed now, one that leaves the queue unseen is missed
         # then (core/need.py care_gap_events), one that is seen closes the gap (gatekeeper).
-        pat = st.pat
         pat.care_gaps[i] = np.uint8(np.int64(pat.care_gaps[i]) | GAP_FOLLOWUP_PENDING)
-        request_gp(st, p, z, i, day, key)
+        request_gp(pat, prov, prac, gpq, zones, accs, p, z, i, day, key)
         if not (pat.flags[i] & F_GP_WAITING):
             pat.care_gaps[i] = np.uint8(np.int64(pat.care_gaps[i]) & ~GAP_FOLLOWUP_PENDING)
-            open_gap(st, p, z, i, GAP_FOLLOWUP)
+            open_gap(pat, zones, accs, p, z, i, GAP_FOLLOWUP)
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def direct_specialist(st, p, z, i, day, key):
+def direct_specialist(pat, prov, prac, gpq, zones, accs, req, p, z, i, day, key):
     """Self-initiated specialist demand: direct access, or through the GP when strict."""
     if p.strict_gatekeeping:
-        st.pat.flags[i] |= F_SPEC_INTENT
-        request_gp(st, p, z, i, day, key)
+        pat.flags[i] |= F_SPEC_INTENT
+        request_gp(pat, prov, prac, gpq, zones, accs, p, z, i, day, key)
     else:
-        st.acc[z].specialist_self_referrals += 1.0
-        specialist_request(st, p, z, i, day, key)
+        accs[z].specialist_self_referrals += 1.0
+        specialist_request(zones, req, p, z, i, day, key)
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def allied_contact(st, p, z, i, day, key, discipline):
+def allied_contact(pat, zones, accs, p, z, i, day, key, discipline):
     """A physiotherapy, psychology or social work contact, rationed by yesterday's capacity."""
-    zr = st.zone[z]
-    acc = st.acc[z]
+    zr = zones[z]
+    acc = accs[z]
     zr.demand_hours[discipline] += p.session_hours[discipline]
     if uniform(key, i, day, PURPOSE_RATIONING) < zr.served_fraction[discipline]:
         if discipline == PHYSIO:
             acc.physio_sessions += 1.0
         elif discipline == PSYCHOLOGIST:
             acc.psychology_sessions += 1.0
-            close_gaps(st, p, z, i, GAP_PSYCH_BITS)
+            close_gaps(pat, zones, p, z, i, GAP_PSYCH_BITS)
         elif discipline == SOCIAL_WORKER:
             acc.social_work_contacts += 1.0
     else:
         acc.rationed_contacts += 1.0
-        if first_unmet_today(st.pat, i, day):  # each patient-day counted once
-            g = group_index(st.pat, i)
-            bump_u16(st.pat.unmet_need_days, i)
+        if first_unmet_today(pat, i, day):  # each patient-day counted once
+            g = group_index(pat, i)
+            bump_u16(pat.unmet_need_days, i)
             acc.unmet_need_days[g] += 1.0
             acc.unmet_rationed_days[g] += 1.0
-        open_gap(st, p, z, i, GAP_PSYCH if discipline == PSYCHOLOGIST else GAP_UNMET)
+        open_gap(pat, zones, accs, p, z, i, GAP_PSYCH if discipline == PSYCHOLOGIST else GAP_UNMET)
 
 
 # The information and reporting point (process 4; used in core/switching.py ``recognised`` and

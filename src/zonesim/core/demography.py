@@ -79,11 +79,10 @@ def counted_65plus(day, birth_day):
 
 
 @njit(cache=True, _nrt=False)
-def _leave_aggregates(st, z, i, day):
+def _leave_aggregates(pat, zones, z, i, day):
     """Patient i leaves the living population of zone z (death or emigration): out of every zone
     aggregate, utility 0, its slot marked free (DECEASED); returns its equity group."""
-    pat = st.pat
-    zr = st.zone[z]
+    zr = zones[z]
     g = group_index(pat, i)
     zr.alive -= 1
     zr.alive_group[g] -= 1
@@ -97,67 +96,64 @@ def _leave_aggregates(st, z, i, day):
 
 
 @njit(cache=True, _nrt=False)
-def die(st, p, z, i, day):
+def die(pat, cg, prov, prac, gpq, zones, accs, episodes, cmq, req, p, z, i, day):
     """Patient i dies today: remove it from every zone aggregate."""
-    pat = st.pat
-    zr = st.zone[z]
-    g = _leave_aggregates(st, z, i, day)
-    st.acc[z].deaths[g] += 1.0
+    zr = zones[z]
+    g = _leave_aggregates(pat, zones, z, i, day)
+    accs[z].deaths[g] += 1.0
     # Demography by design: the death leaves a gap in its age band for an entrant to fill.
     zr.band_deficit[min((day - np.int64(pat.birth_day[i])) // AGE_BAND_DAYS, N_AGE_BANDS - 1)] += (
         1.0
     )
     cm = pat.case_manager[i]
     if cm >= 0:
-        st.prov.caseload[cm] -= 1
+        prov.caseload[cm] -= 1
         pat.case_manager[i] = -1
-    st.prac.list_size[pat.practice[i]] -= 1
-    _forget(st, z, i)
+    prac.list_size[pat.practice[i]] -= 1
+    _forget(pat, cg, prac, gpq, zones, accs, episodes, cmq, req, z, i)
 
 
 @njit(cache=True, _nrt=False)
-def _forget(st, z, i):
+def _forget(pat, cg, prac, gpq, zones, accs, episodes, cmq, req, z, i):
     """Remove every reference to patient i (queues, lists, caregiver), so that its slot can be
     reused by an entrant without anyone mistaking the newcomer for the deceased."""
-    pat = st.pat
     fl = pat.flags[i]
     if fl & F_GP_WAITING:
-        st.acc[z].gp_withdrawn += 1.0  # the routine GP request ends with the patient
+        accs[z].gp_withdrawn += 1.0  # the routine GP request ends with the patient
         k = pat.practice[i]
-        prac = st.prac
         mask = prac.queue_cap[k] - 1
         for t in range(prac.queue_len[k]):
             pos = prac.queue_start[k] + ((prac.queue_head[k] + t) & mask)
-            if st.queue_pid[pos] == i:
-                st.queue_pid[pos] = -1
+            if gpq.pid[pos] == i:
+                gpq.pid[pos] = -1
     if fl & F_SPEC_WAITING:
-        file_request(st, z, i, REQ_WITHDRAW)  # off the shared specialist list
+        file_request(zones, req, z, i, REQ_WITHDRAW)  # off the shared specialist list
     if fl & F_EPISODE_LISTED:
-        zr = st.zone[z]
+        zr = zones[z]
         for t in range(zr.episode_count):
-            if st.episodes[z, t] == i:
+            if episodes[z, t] == i:
                 zr.episode_count -= 1
-                st.episodes[z, t] = st.episodes[z, zr.episode_count]
+                episodes[z, t] = episodes[z, zr.episode_count]
                 break
     if fl & F_CM_WAITING:
-        zr = st.zone[z]
+        zr = zones[z]
         for t in range(zr.cm_queue_len):
-            if st.cmq_pid[z, t] == i:
+            if cmq.pid[z, t] == i:
                 zr.cm_queue_len -= 1
-                st.cmq_pid[z, t] = st.cmq_pid[z, zr.cm_queue_len]
-                st.cmq_day[z, t] = st.cmq_day[z, zr.cm_queue_len]
+                cmq.pid[z, t] = cmq.pid[z, zr.cm_queue_len]
+                cmq.day[z, t] = cmq.day[z, zr.cm_queue_len]
                 break
-    file_request(st, z, i, REQ_LEAVE)  # off the shared hospital list
+    file_request(zones, req, z, i, REQ_LEAVE)  # off the shared hospital list
     c = pat.caregiver[i]
     if c >= 0:
-        st.cg.state[c] = CG_DECEASED
-        st.cg.patient[c] = -1
+        cg.state[c] = CG_DECEASED
+        cg.patient[c] = -1
         pat.caregiver[i] = -1
     pat.flags[i] = 0
 
 
 @njit(cache=True, _nrt=False)
-def _entry_slot(st, z, day, key, rank):
+def _entry_slot(pat, zones, z, day, key, rank):
     """The slot of zone z where today's ``rank``-th entrant lands, or -1 if none is free.
 
     A patient's draws are keyed by its slot, so two paired runs (same seed, two policies) keep
@@ -166,8 +162,7 @@ def _entry_slot(st, z, day, key, rank):
     by one death. Instead the entrant probes slots at random, keyed by (zone, rank today, try)
     on the day: it takes the first never-used (EMPTY) or vacated (DECEASED) slot it finds, which
     is the same slot in both runs unless that very slot is taken in one of them."""
-    zr = st.zone[z]
-    pat = st.pat
+    zr = zones[z]
     lo = zr.first_patient
     span = zr.end_patient - lo
     if span <= 0:
@@ -186,13 +181,13 @@ def _entry_slot(st, z, day, key, rank):
 
 
 @njit(cache=True, _nrt=False)
-def _entry_band(st, z, day, key, rank):
+def _entry_band(zones, z, day, key, rank):
     """The age band of today's ``rank``-th entrant: a band short of its target, drawn in
     proportion to its shortfall (demography by design: births fill the first band, migrants the
     others); born today when none is short. Drawn (keyed by zone and rank) rather than taking
     the band short the most: with one death more in one of two paired runs, a greedy choice
     would reorder every later entrant's band, a draw moves only the entrants near a cut-point."""
-    zr = st.zone[z]
+    zr = zones[z]
     total = 0.0
     for b in range(N_AGE_BANDS):
         total += max(zr.band_deficit[b], 0.0)
@@ -233,11 +228,10 @@ def _reset_slot(pat, i):
 
 
 @njit(cache=True, _nrt=False)
-def add_caregiver(st, p, z, i, day):
+def add_caregiver(pat, cg, zones, accs, p, z, i, day):
     """Give patient i a new informal caregiver (a free caregiver slot of its zone: a fresh one,
     else the first slot whose caregiver has gone, which nothing refers to any more)."""
-    zr = st.zone[z]
-    cg = st.cg
+    zr = zones[z]
     c = zr.next_free_caregiver
     if c < zr.end_caregiver:
         zr.next_free_caregiver += 1
@@ -246,35 +240,34 @@ def add_caregiver(st, p, z, i, day):
         while c < zr.end_caregiver and cg.state[c] != CG_DECEASED:
             c += 1
         if c >= zr.end_caregiver:  # every slot holds a living caregiver
-            st.acc[z].list_overflow += 1.0
+            accs[z].list_overflow += 1.0
             return
     cg.patient[c] = i
     cg.burden[c] = 0.2
     cg.state[c] = CG_ACTIVE
     cg.until[c] = day16(day)
-    st.pat.caregiver[i] = c
+    pat.caregiver[i] = c
 
 
 @njit(cache=True, _nrt=False)
-def renewal(st, p, z, day, key):
+def renewal(pat, cg, prov, prac, zones, accs, p, z, day, key):
     """Entrants (births, immigration) so the population follows the scenario's path: size grows
     at the scenario's rate and the 65+ share follows a straight line from start to end."""
-    zr = st.zone[z]
+    zr = zones[z]
     zr.population_target *= np.exp(p.growth_per_day)
     missing = np.int64(zr.population_target + 0.5) - zr.alive
     if missing <= 0:
         return
-    pat = st.pat
     for rank in range(missing):
-        i = _entry_slot(st, z, day, key, rank)
+        i = _entry_slot(pat, zones, z, day, key, rank)
         if i < 0:
-            st.acc[z].entrants_skipped += 1.0
+            accs[z].entrants_skipped += 1.0
             continue
         if pat.situation[i] == DECEASED:
             _reset_slot(pat, i)
         if i >= zr.next_free:  # the used range grows to cover the slot (EMPTY ones are skipped)
             zr.next_free = i + 1
-        band = _entry_band(st, z, day, key, rank)
+        band = _entry_band(zones, z, day, key, rank)
         zr.band_deficit[band] -= 1.0
         if band == 0:  # born today
             age_days = np.int64(0)
@@ -312,13 +305,13 @@ def renewal(st, p, z, day, key):
         k = pat.practice[donor]
         pat.practice[i] = k
         pat.municipality[i] = pat.municipality[donor]
-        gp = st.prac.gp_start[k]
-        for s in range(st.prac.gp_slots[k]):
-            if st.prov.state[st.prac.gp_start[k] + s] == PV_ACTIVE:
-                gp = st.prac.gp_start[k] + s
+        gp = prac.gp_start[k]
+        for s in range(prac.gp_slots[k]):
+            if prov.state[prac.gp_start[k] + s] == PV_ACTIVE:
+                gp = prac.gp_start[k] + s
                 break
         pat.usual_gp[i] = gp
-        st.prac.list_size[k] += 1
+        prac.list_size[k] += 1
         pat.situation[i] = STABLE
         pat.flags[i] = 0
         if gets_care_plan(need, uniform(key, i, 0, PURPOSE_CARE_PLAN), p.care_plan_share):
@@ -330,17 +323,16 @@ def renewal(st, p, z, day, key):
         zr.need_count[need] += 1
         if counted_65plus(day, np.int64(pat.birth_day[i])):
             zr.alive_65plus += 1
-        refresh_utility(st, p, z, i)
+        refresh_utility(pat, zones, p, z, i)
         if need >= 2 and uniform(key, i, day, ENTRANT_CAREGIVER) < p.caregiver_share:
-            add_caregiver(st, p, z, i, day)
-        st.acc[z].entrants += 1.0
+            add_caregiver(pat, cg, zones, accs, p, z, i, day)
+        accs[z].entrants += 1.0
 
 
 @njit(cache=True, _nrt=False)
-def recount(st, p, z, day):
+def recount(pat, zones, p, z, day):
     """Recompute the zone's aggregates from the arrays (monthly: birthdays, float drift)."""
-    zr = st.zone[z]
-    pat = st.pat
+    zr = zones[z]
     alive = 0
     a65 = 0
     for g in range(4):
@@ -369,26 +361,24 @@ FIRST_65PLUS_BAND = 13  # 5-year band 13 starts at age 65
 
 
 @njit(cache=True, _nrt=False)
-def _emigrate(st, z, i, day):
+def _emigrate(pat, cg, prac, zones, accs, z, i, day):
     """Patient i moves out of the zone: it leaves every aggregate, as at death (no death)."""
-    pat = st.pat
-    _leave_aggregates(st, z, i, day)  # the slot is free for an entrant (emigrants counted apart)
-    st.prac.list_size[pat.practice[i]] -= 1
+    _leave_aggregates(pat, zones, z, i, day)  # the slot is free for an entrant (emigrants counted apart)
+    prac.list_size[pat.practice[i]] -= 1
     c = pat.caregiver[i]
     if c >= 0:
-        st.cg.state[c] = CG_DECEASED
-        st.cg.patient[c] = -1
+        cg.state[c] = CG_DECEASED
+        cg.patient[c] = -1
         pat.caregiver[i] = -1
     pat.flags[i] = 0
-    st.acc[z].emigrants += 1.0
+    accs[z].emigrants += 1.0
 
 
 @njit(cache=True, _nrt=False)
-def migration(st, p, z, day, key):
+def migration(pat, cg, prac, zones, accs, p, z, day, key):
     """Monthly (on recount days): need regression, then migration by age towards the
     scenario's age pyramid; leaves each band's shortfall in ``band_deficit`` for renewal."""
-    zr = st.zone[z]
-    pat = st.pat
+    zr = zones[z]
     for b in range(N_AGE_BANDS):
         zr.band_count[b] = 0
     for i in range(zr.first_patient, zr.next_free):
@@ -403,8 +393,8 @@ def migration(st, p, z, day, key):
                 zr.need_count[need] -= 1
                 zr.need_count[need - 1] += 1
                 pat.need[i] = need - 1
-                st.acc[z].need_regressions += 1.0
-                refresh_utility(st, p, z, i)
+                accs[z].need_regressions += 1.0
+                refresh_utility(pat, zones, p, z, i)
     # Targets: the initial pyramid, its 65+ part following the scenario's share.
     frac = min(day / p.horizon_days, 1.0)
     share65 = p.share65_start + (p.share65_end - p.share65_start) * frac
@@ -430,7 +420,7 @@ def migration(st, p, z, day, key):
                 continue
             if min((day - np.int64(pat.birth_day[i])) // AGE_BAND_DAYS, N_AGE_BANDS - 1) != b:
                 continue
-            _emigrate(st, z, i, day)
+            _emigrate(pat, cg, prac, zones, accs, z, i, day)
             zr.band_count[b] -= 1
             excess -= 1
         zr.band_deficit[b] = target - zr.band_count[b]

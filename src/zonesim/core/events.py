@@ -143,34 +143,32 @@ def build_threshold_table(prm):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def on_fall(st, p, z, i, day, key, band):
+def on_fall(pat, cg, zones, accs, episodes, req, p, z, i, day, key, band):
     """A fall: counted; outside hospital it may lead to admission or be a switch moment."""
-    acc = st.acc[z]
+    acc = accs[z]
     acc.falls += 1.0
-    pat = st.pat
     pat.last_fall_day[i] = np.int16(min(day, 32767))
     if band >= FIRST_65PLUS_BAND:
         acc.falls_65plus += 1.0
     if pat.situation[i] == IN_HOSPITAL:
         return
     if uniform(key, i, day, PURPOSE_FALL_ADMISSION) < p.fall_admission:
-        admit(st, p, z, i, day, key, False)
+        admit(zones, req, p, z, i, day, key, False)
         return
     if uniform(key, i, day, PURPOSE_FALL_SWITCH) < p.fall_switch[pat.need[i]]:
-        trigger_switch(st, p, z, i, day, key, TRIGGER_FALL)
+        trigger_switch(pat, cg, zones, accs, episodes, p, z, i, day, key, TRIGGER_FALL)
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def on_acute(st, p, z, i, day, key):
+def on_acute(pat, cg, prov, prac, zones, accs, episodes, req, p, z, i, day, key):
     """An acute deterioration: a same-day GP contact, then admission or a switch moment."""
-    pat = st.pat
     if pat.situation[i] == IN_HOSPITAL:
         return
-    urgent_gp_contact(st, p, z, i, day, key)
+    urgent_gp_contact(pat, prov, prac, zones, accs, req, p, z, i, day, key)
     if uniform(key, i, day, PURPOSE_ACUTE_ADMISSION) < p.acute_admission:
-        admit(st, p, z, i, day, key, False)
+        admit(zones, req, p, z, i, day, key, False)
     elif pat.need[i] >= 1:
-        trigger_switch(st, p, z, i, day, key, TRIGGER_ACUTE)
+        trigger_switch(pat, cg, zones, accs, episodes, p, z, i, day, key, TRIGGER_ACUTE)
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -196,44 +194,43 @@ def pick_event(p, pat, i, u, band, probs):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def handle_event(st, p, z, i, day, key, u, band, probs):
+def handle_event(pat, cg, prov, prac, gpq, zones, accs, episodes, cmq, req, p, z, i, day, key, u, band, probs):
     """The slow path: pick the event the draw ``u`` fell on and carry it out."""
-    k = pick_event(p, st.pat, i, u, band, probs)
+    k = pick_event(p, pat, i, u, band, probs)
     if k < 0:
         return
     if k == EV_FALL:
-        on_fall(st, p, z, i, day, key, band)
+        on_fall(pat, cg, zones, accs, episodes, req, p, z, i, day, key, band)
     elif k == EV_NEED_PROGRESSION:
-        need_progression(st, p, z, i, day, key)
+        need_progression(pat, cg, zones, accs, p, z, i, day, key)
     elif k == EV_ACUTE:
-        on_acute(st, p, z, i, day, key)
+        on_acute(pat, cg, prov, prac, zones, accs, episodes, req, p, z, i, day, key)
     elif k == EV_DEATH:
-        die(st, p, z, i, day)
+        die(pat, cg, prov, prac, gpq, zones, accs, episodes, cmq, req, p, z, i, day)
     elif k == EV_ADMISSION:
-        admit(st, p, z, i, day, key, False)
+        admit(zones, req, p, z, i, day, key, False)
     elif k == EV_AVOIDABLE_ADMISSION:
-        admit(st, p, z, i, day, key, True)
+        admit(zones, req, p, z, i, day, key, True)
     elif k == EV_GP_ROUTINE:
-        request_gp(st, p, z, i, day, key)
+        request_gp(pat, prov, prac, gpq, zones, accs, p, z, i, day, key)
     elif k == EV_CHRONIC_FOLLOWUP:
-        chronic_followup(st, p, z, i, day, key)
+        chronic_followup(pat, prov, prac, gpq, zones, accs, p, z, i, day, key)
     elif k == EV_SPECIALIST_DIRECT:
-        direct_specialist(st, p, z, i, day, key)
+        direct_specialist(pat, prov, prac, gpq, zones, accs, req, p, z, i, day, key)
     elif k == EV_EMERGENCY:
-        emergency_visit(st, p, z, i, day, key, False)
+        emergency_visit(zones, accs, req, p, z, i, day, key, False)
     elif k == EV_PHYSIO:
-        allied_contact(st, p, z, i, day, key, PHYSIO)
+        allied_contact(pat, zones, accs, p, z, i, day, key, PHYSIO)
     elif k == EV_PSYCHOLOGY:
-        allied_contact(st, p, z, i, day, key, PSYCHOLOGIST)
+        allied_contact(pat, zones, accs, p, z, i, day, key, PSYCHOLOGIST)
     elif k == EV_SOCIAL_WORK:
-        allied_contact(st, p, z, i, day, key, SOCIAL_WORKER)
+        allied_contact(pat, zones, accs, p, z, i, day, key, SOCIAL_WORKER)
 
 
 @njit(cache=True, _nrt=False)
-def patient_events(st, p, thr, z, day, key, probs):
+def patient_events(pat, cg, prov, prac, gpq, zones, accs, episodes, cmq, req, p, thr, z, day, key, probs):
     """Processes 1-4 for every living patient of zone z on one day (fast path + slow path)."""
-    pat = st.pat
-    zr = st.zone[z]
+    zr = zones[z]
     t = thr[z]
     for i in range(zr.first_patient, zr.next_free):
         sit = pat.situation[i]
@@ -242,8 +239,8 @@ def patient_events(st, p, thr, z, day, key, probs):
         band = min((day - np.int64(pat.birth_day[i])) // AGE_BAND_DAYS, N_AGE_BANDS - 1)
         u = draw_u32(key, i, day, PURPOSE_DAILY)
         if u < t[sit, band, pat.need[i], pat.literacy[i], pat.ses[i], pat.propensity[i]]:
-            handle_event(st, p, z, i, day, key, u, band, probs)
+            handle_event(pat, cg, prov, prac, gpq, zones, accs, episodes, cmq, req, p, z, i, day, key, u, band, probs)
         # Care gaps (process 2, core/need.py): their excess hazards draw on a purpose of their
         # own, after the daily event, so the daily draw is the same under every policy.
         if pat.care_gaps[i]:
-            care_gap_events(st, p, z, i, day, key, band)
+            care_gap_events(pat, cg, zones, accs, req, p, z, i, day, key, band)

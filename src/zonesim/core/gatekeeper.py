@@ -54,44 +54,43 @@ from .streams import (
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def emergency_visit(st, p, z, i, day, key, after_wait):
+def emergency_visit(zones, accs, req, p, z, i, day, key, after_wait):
     """An emergency department visit; after a long GP wait a resulting admission is avoidable."""
-    st.acc[z].emergency_visits += 1.0
+    accs[z].emergency_visits += 1.0
     if after_wait:
-        st.acc[z].gp_dropped += 1.0
+        accs[z].gp_dropped += 1.0
     if uniform(key, i, day, PURPOSE_EMERGENCY) < p.admission_after_emergency:
-        admit(st, p, z, i, day, key, after_wait)
+        admit(zones, req, p, z, i, day, key, after_wait)
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def request_gp(st, p, z, i, day, key):
+def request_gp(pat, prov, prac, gpq, zones, accs, p, z, i, day, key):
     """A routine GP request joins the practice's queue (one open request per patient), unless
     the patient defers it: demand answers access (the longer the practice's expected wait
     beyond ``unmet_wait_days``, the more requests wait for another day; the need asks again
     through the patient's own later events)."""
-    pat = st.pat
     if pat.flags[i] & F_GP_WAITING:
         return
-    st.acc[z].gp_requests += 1.0
+    accs[z].gp_requests += 1.0
     k = pat.practice[i]
-    wait = expected_wait(st, p, k)
+    wait = expected_wait(prov, prac, p, k)
     if wait > p.unmet_wait_days:
         p_defer = min(p.deferral_max_share, p.deferral_per_wait_day * (wait - p.unmet_wait_days))
         if uniform(key, i, day, PURPOSE_DEFER) < p_defer:
-            st.acc[z].gp_deferred += 1.0
+            accs[z].gp_deferred += 1.0
             pat.flags[i] &= 255 ^ F_SPEC_INTENT
             return
     # GP demand (utilisation = demand / capacity, MODEL.md process 9): the contacts asked for
     # today, whether or not there is room today (hours worked are booked apart, in gatekeeper).
-    st.zone[z].demand_hours[GP] += p.session_hours[GP]
-    enqueue_gp(st, z, i, k, day)
+    zones[z].demand_hours[GP] += p.session_hours[GP]
+    enqueue_gp(pat, prac, gpq, accs, z, i, k, day)
 
 
 @njit(cache=True, _nrt=False)
-def refer(st, p, z, i, day, key):
+def refer(zones, accs, req, p, z, i, day, key):
     """A GP referral: taken by a pooled specialist where one is available, else to the
     specialist waiting list."""
-    zr = st.zone[z]
+    zr = zones[z]
     pooled_cap = 0.0
     for d in range(POOLED_DIABETES, POOLED_PSYCHOLOGIST + 1):
         pooled_cap += zr.capacity_hours[d]
@@ -108,25 +107,24 @@ def refer(st, p, z, i, day, key):
                 if v <= 0.0 or d == POOLED_PSYCHOLOGIST:
                     zr.demand_hours[d] += p.session_hours[d]
                     break
-            st.acc[z].pooled_substitutions += 1.0
+            accs[z].pooled_substitutions += 1.0
             return
-    st.acc[z].referrals += 1.0
-    specialist_request(st, p, z, i, day, key)
+    accs[z].referrals += 1.0
+    specialist_request(zones, req, p, z, i, day, key)
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def gp_contact(st, p, z, i, day, key, wait, urgent, strain):
+def gp_contact(pat, prov, zones, accs, req, p, z, i, day, key, wait, urgent, strain):
     """Patient i sees a GP of its practice today: continuity, home visit, treat or refer."""
-    pat = st.pat
-    acc = st.acc[z]
+    acc = accs[z]
     g = group_index(pat, i)
     bump_u16(pat.gp_contacts, i)
     pat.last_gp_day[i] = day16(day)
     acc.gp_contacts[g] += 1.0
     # A GP contact closes the care gaps it answers: unmet need and a chronic follow-up.
-    close_gaps(st, p, z, i, GAP_UNMET_BITS | GAP_FOLLOWUP_BITS | GAP_FOLLOWUP_PENDING)
+    close_gaps(pat, zones, p, z, i, GAP_UNMET_BITS | GAP_FOLLOWUP_BITS | GAP_FOLLOWUP_PENDING)
     gp = pat.usual_gp[i]
-    if gp >= 0 and st.prov.state[gp] == PV_ACTIVE:
+    if gp >= 0 and prov.state[gp] == PV_ACTIVE:
         bump_u16(pat.gp_contacts_usual, i)
     need = pat.need[i]
     if uniform(key, i, day, PURPOSE_HOME_VISIT) < p.home_visit_share[need]:
@@ -141,18 +139,17 @@ def gp_contact(st, p, z, i, day, key, wait, urgent, strain):
         pat.flags[i] &= 255 ^ F_SPEC_INTENT
         pr = max(pr, p.gatekept_referral_p)
     if uniform(key, i, day, PURPOSE_REFERRAL_URGENT if urgent else PURPOSE_REFERRAL) < pr:
-        refer(st, p, z, i, day, key)
+        refer(zones, accs, req, p, z, i, day, key)
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _practice_capacity(st, p, k):
+def _practice_capacity(prov, prac, p, k):
     """Contacts the practice's active GPs can give today, and their mean strain."""
-    prov = st.prov
     cap = 0.0
     strain = 0.0
     fte = 0.0
-    for s in range(st.prac.gp_slots[k]):
-        j = st.prac.gp_start[k] + s
+    for s in range(prac.gp_slots[k]):
+        j = prac.gp_start[k] + s
         if prov.state[j] == PV_ACTIVE:
             f = np.float64(prov.fte[j])
             cap += f * p.gp_contacts_per_fte_day
@@ -162,42 +159,40 @@ def _practice_capacity(st, p, k):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def urgent_gp_contact(st, p, z, i, day, key):
+def urgent_gp_contact(pat, prov, prac, zones, accs, req, p, z, i, day, key):
     """A same-day GP contact (acute deterioration): served whatever the queue."""
-    k = st.pat.practice[i]
-    st.prac.load_today[k] += 1.0
-    _cap, strain, _fte = _practice_capacity(st, p, k)
-    gp_contact(st, p, z, i, day, key, 0, True, strain)
+    k = pat.practice[i]
+    prac.load_today[k] += 1.0
+    _cap, strain, _fte = _practice_capacity(prov, prac, p, k)
+    gp_contact(pat, prov, zones, accs, req, p, z, i, day, key, 0, True, strain)
 
 
 @njit(cache=True, _nrt=False)
-def _serve_queue(st, p, z, k, day, key, room, strain):
+def _serve_queue(pat, prov, prac, gpq, zones, accs, req, p, z, k, day, key, room, strain):
     """Serve practice k's routine queue, oldest first, for at most ``room`` contacts given by
     GPs of mean strain ``strain``; return how many were served."""
-    prac = st.prac
-    pat = st.pat
     served = 0
     mask = prac.queue_cap[k] - 1
     base = prac.queue_start[k]
     while prac.queue_len[k] > 0 and served + 1 <= room:
         pos = base + (prac.queue_head[k] & mask)
-        i = st.queue_pid[pos]
-        d = st.queue_day[pos]
+        i = gpq.pid[pos]
+        d = gpq.day[pos]
         prac.queue_head[k] = (prac.queue_head[k] + 1) & mask
         prac.queue_len[k] -= 1
         if i < 0:
             continue
         pat.flags[i] &= 255 ^ F_GP_WAITING
         if pat.situation[i] >= IN_HOSPITAL:
-            st.acc[z].gp_withdrawn += 1.0  # admitted meanwhile: the hospital sees to it
+            accs[z].gp_withdrawn += 1.0  # admitted meanwhile: the hospital sees to it
             continue
-        gp_contact(st, p, z, i, day, key, day - d, False, strain)
+        gp_contact(pat, prov, zones, accs, req, p, z, i, day, key, day - d, False, strain)
         served += 1
     return served
 
 
 @njit(cache=True, _nrt=False)
-def gatekeeper(st, p, z, day, key, work):
+def gatekeeper(pat, prov, prac, gpq, zones, accs, req, p, z, day, key, work):
     """Serve every practice's routine queue of zone z for one day; book GP workload.
 
     Each practice first serves its own queue within its capacity (plus bounded overtime). A
@@ -205,11 +200,8 @@ def gatekeeper(st, p, z, day, key, work):
     covered by the zone's other practices, from their spare capacity: its patients are seen,
     but not by their usual GP.
     """
-    prac = st.prac
-    pat = st.pat
-    prov = st.prov
-    acc = st.acc[z]
-    zr = st.zone[z]
+    acc = accs[z]
+    zr = zones[z]
     hours = p.session_hours[GP]
     lo = zr.first_practice
     n = zr.end_practice - lo
@@ -222,13 +214,13 @@ def gatekeeper(st, p, z, day, key, work):
     used = work[4]
     for c in range(n):
         k = lo + c
-        cap, strain, fte = _practice_capacity(st, p, k)
+        cap, strain, fte = _practice_capacity(prov, prac, p, k)
         caps[c] = cap
         strains[c] = strain
         ftes[c] = fte
         limits[c] = cap * (1.0 + p.max_overtime)
         used[c] = np.float64(prac.load_today[k])
-        used[c] += _serve_queue(st, p, z, k, day, key, limits[c] - used[c], strain)
+        used[c] += _serve_queue(pat, prov, prac, gpq, zones, accs, req, p, z, k, day, key, limits[c] - used[c], strain)
     # Cover for practices without an available GP.
     for c in range(n):
         k = lo + c
@@ -244,7 +236,7 @@ def gatekeeper(st, p, z, day, key, work):
                     best_spare = spare
             if best < 0:
                 break
-            got = _serve_queue(st, p, z, k, day, key, limits[best] - used[best], strains[best])
+            got = _serve_queue(pat, prov, prac, gpq, zones, accs, req, p, z, k, day, key, limits[best] - used[best], strains[best])
             used[best] += got
             if got == 0:
                 break
@@ -273,47 +265,47 @@ def gatekeeper(st, p, z, day, key, work):
         base = prac.queue_start[k]
         for t in range(prac.queue_len[k]):
             pos = base + ((prac.queue_head[k] + t) & mask)
-            i = st.queue_pid[pos]
+            i = gpq.pid[pos]
             if i < 0:
                 continue
             if pat.situation[i] == DECEASED:
-                st.queue_pid[pos] = -1
+                gpq.pid[pos] = -1
                 pat.flags[i] &= 255 ^ F_GP_WAITING
                 acc.gp_withdrawn += 1.0
                 continue
-            if day - st.queue_day[pos] <= p.unmet_wait_days:
+            if day - gpq.day[pos] <= p.unmet_wait_days:
                 break  # the queue is in arrival order: everyone behind waited less
             if first_unmet_today(pat, i, day):  # each patient-day counted once
                 g = group_index(pat, i)
                 bump_u16(pat.unmet_need_days, i)
                 acc.unmet_need_days[g] += 1.0
                 acc.unmet_gp_access_days[g] += 1.0
-            open_gap(st, p, z, i, GAP_UNMET)
+            open_gap(pat, zones, accs, p, z, i, GAP_UNMET)
             # Demand answers waiting: each a decision with its own draw, each counted as what
             # it is (emergency use, giving up, another practice).
             if uniform(key, i, day, PURPOSE_QUEUE) < p.ed_after_wait:
-                st.queue_pid[pos] = -1
+                gpq.pid[pos] = -1
                 pat.flags[i] &= 255 ^ F_GP_WAITING
                 if pat.situation[i] < IN_HOSPITAL:
-                    emergency_visit(st, p, z, i, day, key, True)
+                    emergency_visit(zones, accs, req, p, z, i, day, key, True)
                 else:
                     acc.gp_withdrawn += 1.0  # admitted meanwhile
             elif uniform(key, i, day, PURPOSE_GIVE_UP) < p.give_up_per_day:
-                st.queue_pid[pos] = -1
+                gpq.pid[pos] = -1
                 pat.flags[i] &= 255 ^ (F_GP_WAITING | F_SPEC_INTENT)
                 acc.gp_gave_up += 1.0
             elif (
-                day - st.queue_day[pos] > p.practice_change_wait_days
+                day - gpq.day[pos] > p.practice_change_wait_days
                 and uniform(key, i, day, PURPOSE_PRACTICE_CHANGE) < p.practice_change_per_day
             ):
-                k2 = accepting_practice(st, p, z, pat.municipality[i], k)
-                if k2 >= 0 and expected_wait(st, p, k2) < expected_wait(st, p, k):
-                    st.queue_pid[pos] = -1
+                k2 = accepting_practice(prov, prac, zones, p, z, pat.municipality[i], k)
+                if k2 >= 0 and expected_wait(prov, prac, p, k2) < expected_wait(prov, prac, p, k):
+                    gpq.pid[pos] = -1
                     pat.flags[i] &= 255 ^ F_GP_WAITING
-                    register(st, i, k2)
+                    register(pat, prov, prac, i, k2)
                     acc.practice_changes += 1.0
                     if pat.situation[i] < IN_HOSPITAL:
-                        enqueue_gp(st, z, i, k2, day)  # the request moves with the patient
+                        enqueue_gp(pat, prac, gpq, accs, z, i, k2, day)  # the request moves with the patient
                     else:
                         acc.gp_withdrawn += 1.0
 

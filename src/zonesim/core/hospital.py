@@ -69,46 +69,45 @@ REQ_LEAVE = 16  # died: leave the hospital list
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def file_request(st, z, i, bits):
+def file_request(zones, req, z, i, bits):
     """Patient i of zone z asks for ``bits`` (REQ_*) on the shared lists; carried out by
     :func:`apply_requests` after the phase."""
-    req = st.req
     if req.what[i] == 0:
         n = req.n[z]
-        req.pid[st.zone[z].first_patient + n] = i
+        req.pid[zones[z].first_patient + n] = i
         req.n[z] = n + 1
     req.what[i] |= bits
 
 
 @njit(cache=True, _nrt=False)
-def _no_place(st, z, i, day):
+def _no_place(pat, accs, z, i, day):
     """A request of patient i found its list full: counted as unmet need (a day of it), never
     dropped silently."""
-    acc = st.acc[z]
+    acc = accs[z]
     acc.list_overflow += 1.0
-    if first_unmet_today(st.pat, i, day):  # the patient-day counts once (interfaces.md)
-        g = group_index(st.pat, i)
+    if first_unmet_today(pat, i, day):  # the patient-day counts once (interfaces.md)
+        g = group_index(pat, i)
         acc.unmet_no_place[g] += 1.0
         acc.unmet_need_days[g] += 1.0
-        bump_u16(st.pat.unmet_need_days, i)
+        bump_u16(pat.unmet_need_days, i)
 
 
 @njit(cache=True, _nrt=False)
-def _hosp_append(st, i, until):
+def _hosp_append(hosp, i, until):
     """Append patient i (in hospital until day ``until``) to the hospital list (room checked by
     the caller)."""
-    n = st.hosp_n[0]
-    st.hosp_pid[n] = i
-    st.hosp_until[n] = until
-    st.hosp_n[0] = n + 1
+    n = hosp.n[0]
+    hosp.pid[n] = i
+    hosp.until[n] = until
+    hosp.n[0] = n + 1
 
 
 @njit(cache=True, _nrt=False)
-def _heap_push(st, k, i):
+def _heap_push(spec, k, i):
     """Push patient i with key k onto the specialist heap (room checked by the caller)."""
-    h = st.spec_due
-    pid = st.spec_pid
-    pos = st.spec_n[0]
+    h = spec.due
+    pid = spec.pid
+    pos = spec.n[0]
     while pos > 0:  # sift up
         parent = (pos - 1) >> 1
         if h[parent] <= k:
@@ -118,51 +117,50 @@ def _heap_push(st, k, i):
         pos = parent
     h[pos] = k
     pid[pos] = i
-    st.spec_n[0] += 1
+    spec.n[0] += 1
 
 
 @njit(cache=True, _nrt=False)
-def _withdraw_specialist(st, i):
+def _withdraw_specialist(spec, i):
     """Withdraw patient i's request from the specialist heap (its key stays)."""
-    for t in range(st.spec_n[0]):
-        if st.spec_pid[t] == i:
-            st.spec_pid[t] = -1
+    for t in range(spec.n[0]):
+        if spec.pid[t] == i:
+            spec.pid[t] = -1
 
 
 @njit(cache=True, _nrt=False)
-def _leave_hospital_list(st, i):
+def _leave_hospital_list(hosp, i):
     """Remove patient i from the hospital list (the last entry takes its place)."""
-    for t in range(st.hosp_n[0]):
-        if st.hosp_pid[t] == i:
-            st.hosp_n[0] -= 1
-            st.hosp_pid[t] = st.hosp_pid[st.hosp_n[0]]
-            st.hosp_until[t] = st.hosp_until[st.hosp_n[0]]
+    for t in range(hosp.n[0]):
+        if hosp.pid[t] == i:
+            hosp.n[0] -= 1
+            hosp.pid[t] = hosp.pid[hosp.n[0]]
+            hosp.until[t] = hosp.until[hosp.n[0]]
             break
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def admit(st, p, z, i, day, key, avoidable):
+def admit(zones, req, p, z, i, day, key, avoidable):
     """Ask to admit patient i to hospital today (avoidable: an ambulatory-care sensitive
     admission); :func:`_admit` carries it out after the phase."""
-    if st.req.what[i] & REQ_ADMIT:
+    if req.what[i] & REQ_ADMIT:
         return
-    file_request(st, z, i, REQ_ADMIT | (REQ_AVOIDABLE if avoidable else 0))
+    file_request(zones, req, z, i, REQ_ADMIT | (REQ_AVOIDABLE if avoidable else 0))
 
 
 @njit(cache=True, _nrt=False)
-def _admit(st, p, z, i, day, key, avoidable):
+def _admit(pat, zones, accs, hosp, p, z, i, day, key, avoidable):
     """Admit patient i to hospital today, if the hospital list has room."""
-    pat = st.pat
     if pat.situation[i] >= IN_HOSPITAL:  # already in hospital, or deceased
         return
-    n = st.hosp_n[0]
-    acc = st.acc[z]
-    if n >= st.hosp_pid.shape[0]:
-        _no_place(st, z, i, day)
+    n = hosp.n[0]
+    acc = accs[z]
+    if n >= hosp.pid.shape[0]:
+        _no_place(pat, accs, z, i, day)
         return
     mean = p.los_mean_need[pat.need[i]]
     los = max(1, np.int64(exponential(key, i, day, PURPOSE_LOS, mean) + 0.5))
-    _hosp_append(st, i, day16(day + los))
+    _hosp_append(hosp, i, day16(day + los))
     pat.situation[i] = IN_HOSPITAL
     bump_u16(pat.hospital_admissions, i)
     pat.last_admission_day[i] = day16(day)
@@ -171,58 +169,55 @@ def _admit(st, p, z, i, day, key, avoidable):
     acc.los_days_planned += los
     if avoidable:
         acc.avoidable_admissions[g] += 1.0
-    refresh_utility(st, p, z, i)
+    refresh_utility(pat, zones, p, z, i)
 
 
 @njit(cache=True, _nrt=False)
-def _discharge(st, p, z, i, day, key):
-    pat = st.pat
+def _discharge(pat, cg, zones, accs, episodes, p, z, i, day, key):
     if pat.case_manager[i] >= 0:
         pat.situation[i] = CASE_MANAGED
     elif pat.flags[i] & F_UNRESOLVED:
         pat.situation[i] = DISRUPTED
     else:
         pat.situation[i] = STABLE
-    st.acc[z].discharges += 1.0
-    refresh_utility(st, p, z, i)
+    accs[z].discharges += 1.0
+    refresh_utility(pat, zones, p, z, i)
     if uniform(key, i, day, PURPOSE_DISCHARGE) < p.discharge_switch[pat.need[i]]:
-        trigger_switch(st, p, z, i, day, key, TRIGGER_DISCHARGE)
+        trigger_switch(pat, cg, zones, accs, episodes, p, z, i, day, key, TRIGGER_DISCHARGE)
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def specialist_request(st, p, z, i, day, key):
+def specialist_request(zones, req, p, z, i, day, key):
     """Ask to put patient i on the specialist waiting list; :func:`_join_waiting_list` carries
     it out after the phase."""
-    file_request(st, z, i, REQ_SPECIALIST)
+    file_request(zones, req, z, i, REQ_SPECIALIST)
 
 
 @njit(cache=True, _nrt=False)
-def _join_waiting_list(st, p, z, i, day, key):
+def _join_waiting_list(pat, accs, spec, p, z, i, day, key):
     """Put patient i on the specialist waiting list (one open request per patient), if it has
     room."""
-    pat = st.pat
     if pat.flags[i] & F_SPEC_WAITING:
         return
-    n = st.spec_n[0]
-    if n >= st.spec_due.shape[0]:
-        _no_place(st, z, i, day)
+    n = spec.n[0]
+    if n >= spec.due.shape[0]:
+        _no_place(pat, accs, z, i, day)
         return
     target = min(
         np.int64(exponential(key, i, day, PURPOSE_SPECIALIST, p.specialist_triage_days)),
         _LEAD_BITS - 1,
     )
-    _heap_push(st, np.int32((day + target) * _LEAD_BITS + target), i)
+    _heap_push(spec, np.int32((day + target) * _LEAD_BITS + target), i)
     pat.flags[i] |= F_SPEC_WAITING
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def apply_requests(st, prm, day, key):
+def apply_requests(pat, zones, accs, spec, hosp, req, prm, day, key):
     """Carry out the requests the zones filed during a phase: zone by zone in zone order, each
     zone's patients in the order they filed, so the shared lists change in an order that does
     not depend on how the zones were spread over threads. Empties the buffers."""
-    req = st.req
-    for z in range(st.zone.shape[0]):
-        base = st.zone[z].first_patient
+    for z in range(zones.shape[0]):
+        base = zones[z].first_patient
         p = prm[z]
         for s in range(req.n[z]):
             i = req.pid[base + s]
@@ -230,26 +225,26 @@ def apply_requests(st, prm, day, key):
             what = req.what[i]
             req.what[i] = 0
             if what & REQ_WITHDRAW:
-                _withdraw_specialist(st, i)
+                _withdraw_specialist(spec, i)
             if what & REQ_LEAVE:
-                _leave_hospital_list(st, i)
+                _leave_hospital_list(hosp, i)
             if what & REQ_SPECIALIST:
-                _join_waiting_list(st, p, z, i, day, key)
+                _join_waiting_list(pat, accs, spec, p, z, i, day, key)
             if what & REQ_ADMIT:
-                _admit(st, p, z, i, day, key, (what & REQ_AVOIDABLE) != 0)
+                _admit(pat, zones, accs, hosp, p, z, i, day, key, (what & REQ_AVOIDABLE) != 0)
         req.n[z] = 0
 
 
 @njit(cache=True, _nrt=False)
-def _heap_pop(st):
+def _heap_pop(spec):
     """Take the root (earliest key) off the specialist heap: the last entry moves to the root
     and sinks (:func:`_sift_down`)."""
-    h = st.spec_due
-    pid = st.spec_pid
-    n = st.spec_n[0] - 1
+    h = spec.due
+    pid = spec.pid
+    n = spec.n[0] - 1
     top_k = h[0]
     top_i = pid[0]
-    st.spec_n[0] = n
+    spec.n[0] = n
     if n > 0:
         h[0] = h[n]
         pid[0] = pid[n]
@@ -258,34 +253,33 @@ def _heap_pop(st):
 
 
 @njit(cache=True, _nrt=False)
-def secondary_care(st, prm, day, key):
+def secondary_care(pat, cg, prac, zones, accs, spec, hosp, episodes, prm, day, key):
     """One day of the region's secondary care: hospital discharges and bed-days, then the
     specialist appointments the day's capacity allows."""
-    pat = st.pat
     # Hospital: discharges and bed-days.
     j = 0
-    while j < st.hosp_n[0]:
-        i = st.hosp_pid[j]
-        z = zone_of(st, i)
+    while j < hosp.n[0]:
+        i = hosp.pid[j]
+        z = zone_of(pat, prac, i)
         if pat.situation[i] == DECEASED or pat.situation[i] != IN_HOSPITAL:
-            n = st.hosp_n[0] - 1
-            st.hosp_pid[j] = st.hosp_pid[n]
-            st.hosp_until[j] = st.hosp_until[n]
-            st.hosp_n[0] = n
+            n = hosp.n[0] - 1
+            hosp.pid[j] = hosp.pid[n]
+            hosp.until[j] = hosp.until[n]
+            hosp.n[0] = n
             continue
-        st.acc[z].hospital_days += 1.0
-        if day >= st.hosp_until[j]:
-            n = st.hosp_n[0] - 1
-            st.hosp_pid[j] = st.hosp_pid[n]
-            st.hosp_until[j] = st.hosp_until[n]
-            st.hosp_n[0] = n
-            _discharge(st, prm[z], z, i, day, key)
+        accs[z].hospital_days += 1.0
+        if day >= hosp.until[j]:
+            n = hosp.n[0] - 1
+            hosp.pid[j] = hosp.pid[n]
+            hosp.until[j] = hosp.until[n]
+            hosp.n[0] = n
+            _discharge(pat, cg, zones, accs, episodes, prm[z], z, i, day, key)
             continue
         j += 1
     # Specialist list: patients leave, the list's length sets today's slots, then the slots
     # go to the earliest due dates.
     p0 = prm[0]  # the region's secondary care (the same in every zone's record)
-    waiting = _leave_specialist_list(st, p0, day, key)
+    waiting = _leave_specialist_list(pat, prac, accs, spec, p0, day, key)
     base = p0.specialist_capacity_day
     slots = np.int64(np.floor((day + 1) * base)) - np.int64(np.floor(day * base))
     extra = 0
@@ -295,18 +289,18 @@ def secondary_care(st, prm, day, key):
         flex = base * p0.specialist_flex_max_share * f
         extra = np.int64(np.floor((day + 1) * flex)) - np.int64(np.floor(day * flex))
     slots += extra
-    while slots > 0 and st.spec_n[0] > 0:
-        k, i = _heap_pop(st)
+    while slots > 0 and spec.n[0] > 0:
+        k, i = _heap_pop(spec)
         if i < 0 or pat.situation[i] == DECEASED:  # withdrawn (the patient died)
             continue
         pat.flags[i] &= 255 ^ F_SPEC_WAITING
-        z = zone_of(st, i)
+        z = zone_of(pat, prac, i)
         if pat.situation[i] == IN_HOSPITAL:  # seen during the stay instead
             continue
         slots -= 1
         target = k % _LEAD_BITS
         wait = day - (k // _LEAD_BITS - target)
-        acc = st.acc[z]
+        acc = accs[z]
         bump_u16(pat.specialist_visits, i)
         acc.specialist_visits += 1.0
         acc.specialist_wait_days += wait
@@ -319,20 +313,19 @@ def secondary_care(st, prm, day, key):
             uniform(key, i, day, PURPOSE_SPECIALIST_ADMISSION)
             < p.admission_after_specialist[pat.need[i]]
         ):
-            _admit(st, p, z, i, day, key, False)  # the region's own phase: no request
+            _admit(pat, zones, accs, hosp, p, z, i, day, key, False)  # the region's own phase: no request
 
 
 @njit(cache=True, _nrt=False)
-def _leave_specialist_list(st, p, day, key):
+def _leave_specialist_list(pat, prac, accs, spec, p, day, key):
     """Today's departures from the specialist list: a patient waiting w days leaves with
     probability ``specialist_leave_per_day * min(1, w / specialist_leave_full_days)``, seen
     elsewhere or giving up (each counted by equity group). Withdrawn entries go too; the heap
     is rebuilt from what stays. Returns the number still waiting (whose patient-days are
     counted by zone)."""
-    pat = st.pat
-    h = st.spec_due
-    pid = st.spec_pid
-    n = st.spec_n[0]
+    h = spec.due
+    pid = spec.pid
+    n = spec.n[0]
     m = 0
     for t in range(n):
         i = pid[t]
@@ -344,22 +337,22 @@ def _leave_specialist_list(st, p, day, key):
         hazard = p.specialist_leave_per_day * min(wait / p.specialist_leave_full_days, 1.0)
         if hazard > 0.0 and uniform(key, i, day, PURPOSE_SPECIALIST_LEAVE) < hazard:
             pat.flags[i] &= 255 ^ F_SPEC_WAITING
-            z = zone_of(st, i)
+            z = zone_of(pat, prac, i)
             g = group_index(pat, i)
             if (
                 uniform(key, i, day, PURPOSE_SPECIALIST_ELSEWHERE)
                 < p.specialist_leave_elsewhere_share
             ):
-                st.acc[z].specialist_went_elsewhere[g] += 1.0
+                accs[z].specialist_went_elsewhere[g] += 1.0
             else:
-                st.acc[z].specialist_gave_up[g] += 1.0
+                accs[z].specialist_gave_up[g] += 1.0
             continue
-        st.acc[zone_of(st, i)].specialist_list_days += 1.0
+        accs[zone_of(pat, prac, i)].specialist_list_days += 1.0
         h[m] = k
         pid[m] = i
         m += 1
     if m < n:  # rebuild the heap from the entries that stay (Floyd's sift-down)
-        st.spec_n[0] = m
+        spec.n[0] = m
         for root in range(m // 2 - 1, -1, -1):
             _sift_down(h, pid, root, m)
     return m

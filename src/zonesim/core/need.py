@@ -79,43 +79,41 @@ def metrics(w, person_years):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def need_progression(st, p, z, i, day, key):
-    pat = st.pat
+def need_progression(pat, cg, zones, accs, p, z, i, day, key):
     need = pat.need[i]
     if need >= 3:
         return
-    zr = st.zone[z]
+    zr = zones[z]
     zr.need_count[need] -= 1
     need += 1
     zr.need_count[need] += 1
     pat.need[i] = need
-    st.acc[z].need_progressions += 1.0
+    accs[z].need_progressions += 1.0
     if need == 2:
         if pat.caregiver[i] < 0 and uniform(key, i, day, PURPOSE_NEW_CAREGIVER) < p.caregiver_share:
-            add_caregiver(st, p, z, i, day)
+            add_caregiver(pat, cg, zones, accs, p, z, i, day)
         # The care-plan draw is the patient's own, whatever the day: a larger care_plan_share
         # adds care plans, never reshuffles them (common random numbers).
         if gets_care_plan(need, uniform(key, i, 0, PURPOSE_CARE_PLAN), p.care_plan_share):
             pat.flags[i] |= F_CARE_PLAN
-    refresh_utility(st, p, z, i)
+    refresh_utility(pat, zones, p, z, i)
 
 
 @njit(cache=True, _nrt=False)
-def care_gap_events(st, p, z, i, day, key, band):
+def care_gap_events(pat, cg, zones, accs, req, p, z, i, day, key, band):
     """Today's excess hazards of patient i's open care gaps (called from the daily patient
     pass for a patient with any gap bit set): one draw of its own purpose picks need
     progression, an avoidable admission or nothing."""
-    pat = st.pat
     gaps = np.int64(pat.care_gaps[i])
     if gaps & GAP_FOLLOWUP_PENDING and not (pat.flags[i] & F_GP_WAITING):
         # The follow-up left the GP queue without a contact (gave up, went to the emergency
         # department, was admitted): a missed follow-up.
         pat.care_gaps[i] = np.uint8(gaps & ~GAP_FOLLOWUP_PENDING)
-        open_gap(st, p, z, i, GAP_FOLLOWUP)
+        open_gap(pat, zones, accs, p, z, i, GAP_FOLLOWUP)
         gaps = np.int64(pat.care_gaps[i])
     if not (gaps & GAP_ACTIVE) or pat.situation[i] >= IN_HOSPITAL:
         return
-    acc = st.acc[z]
+    acc = accs[z]
     prog_x = 0.0
     adm_x = 0.0
     for k in range(N_GAPS):
@@ -135,18 +133,17 @@ def care_gap_events(st, p, z, i, day, key, band):
     u = uniform(key, i, day, PURPOSE_CARE_GAP)
     if u < prog:
         acc.gap_progressions += 1.0
-        need_progression(st, p, z, i, day, key)
+        need_progression(pat, cg, zones, accs, p, z, i, day, key)
     elif u < prog + adm:
         acc.gap_avoidable_admissions += 1.0
-        admit(st, p, z, i, day, key, True)
+        admit(zones, req, p, z, i, day, key, True)
 
 
 @njit(cache=True, _nrt=False)
-def age_care_gaps(st, p, z):
+def age_care_gaps(pat, zones, p, z):
     """Monthly (after the recount): each active gap counter goes down by one; a gap whose
     counter reaches zero has closed (the patient's utility is refreshed)."""
-    pat = st.pat
-    zr = st.zone[z]
+    zr = zones[z]
     for i in range(zr.first_patient, zr.next_free):
         g = np.int64(pat.care_gaps[i])
         if not (g & GAP_ACTIVE):
@@ -164,4 +161,4 @@ def age_care_gaps(st, p, z):
             new |= c << (2 * k)
         pat.care_gaps[i] = np.uint8(new)
         if closed:
-            refresh_utility(st, p, z, i)
+            refresh_utility(pat, zones, p, z, i)

@@ -224,6 +224,17 @@ Practices = namedtuple("Practices", list(PRACTICE_FIELDS))
 REQUEST_FIELDS = {"what": np.uint8, "pid": np.int32}
 Requests = namedtuple("Requests", [*REQUEST_FIELDS, "n"])
 
+# The other lists, each its own type, so a kernel takes the lists it uses and nothing else
+# (core/day.py groups them from the State's arrays): every practice's routine GP queue (ring
+# buffers, see PRACTICE_FIELDS), the region's specialist waiting list (a binary min-heap of
+# ``n[0]`` entries keyed by ``due``), the patients in hospital (``n[0]``, each until its day of
+# discharge), each zone's case-management queue (``pid/day[z, :zone[z].cm_queue_len]``). The
+# episode list (``episodes[z, :zone[z].episode_count]``) is a plain array.
+GpQueues = namedtuple("GpQueues", ["pid", "day"])
+SpecialistList = namedtuple("SpecialistList", ["due", "pid", "n"])
+HospitalList = namedtuple("HospitalList", ["pid", "until", "n"])
+CmQueues = namedtuple("CmQueues", ["pid", "day"])
+
 
 def empty_requests(n_slots: int, n_zones: int) -> Requests:
     return Requests(

@@ -74,21 +74,20 @@ TRIGGER_NAMES = (
 
 
 @njit(cache=True, _nrt=False)
-def trigger_switch(st, p, z, i, day, key, trigger):
+def trigger_switch(pat, cg, zones, accs, episodes, p, z, i, day, key, trigger):
     """A switch moment for patient i: open (or add to) its episode."""
-    pat = st.pat
     s = pat.situation[i]
     if s >= DECEASED:
         return
     g = group_index(pat, i)
     bump_u16(pat.switch_moments, i)
-    acc = st.acc[z]
+    acc = accs[z]
     acc.switch_moments[g] += 1.0
     acc.switch_by_trigger[trigger] += 1.0
     need = pat.need[i]
     work = p.coordination_hours[need] * (0.5 + uniform(key, i, day, PURPOSE_WORK + 64 * trigger))
     c = pat.caregiver[i]
-    if c < 0 or st.cg.state[c] != CG_ACTIVE:
+    if c < 0 or cg.state[c] != CG_ACTIVE:
         work *= p.no_caregiver_work
     fl = pat.flags[i]
     if fl & F_UNRESOLVED:
@@ -100,25 +99,24 @@ def trigger_switch(st, p, z, i, day, key, trigger):
     if s == STABLE:
         pat.situation[i] = DISRUPTED
     if not (fl & F_EPISODE_LISTED):
-        zr = st.zone[z]
+        zr = zones[z]
         n = zr.episode_count
-        if n < st.episodes.shape[1]:
-            st.episodes[z, n] = i
+        if n < episodes.shape[1]:
+            episodes[z, n] = i
             zr.episode_count = n + 1
             pat.flags[i] |= F_EPISODE_LISTED
         else:
             acc.list_overflow += 1.0
-    refresh_utility(st, p, z, i)
+    refresh_utility(pat, zones, p, z, i)
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def practice_strain(st, k):
+def practice_strain(prov, prac, k):
     """Mean strain of the practice's active GPs (0 if none)."""
-    prov = st.prov
     total = 0.0
     n = 0
-    for s in range(st.prac.gp_slots[k]):
-        j = st.prac.gp_start[k] + s
+    for s in range(prac.gp_slots[k]):
+        j = prac.gp_start[k] + s
         if prov.state[j] == PV_ACTIVE:
             total += np.float64(prov.strain[j])
             n += 1
@@ -126,32 +124,31 @@ def practice_strain(st, k):
 
 
 @njit(cache=True, _nrt=False)
-def _remove_episode(st, z, j):
-    zr = st.zone[z]
+def _remove_episode(pat, zones, episodes, z, j):
+    zr = zones[z]
     n = zr.episode_count - 1
-    i = st.episodes[z, j]
-    st.episodes[z, j] = st.episodes[z, n]
+    i = episodes[z, j]
+    episodes[z, j] = episodes[z, n]
     zr.episode_count = n
-    st.pat.flags[i] &= 255 ^ F_EPISODE_LISTED
+    pat.flags[i] &= 255 ^ F_EPISODE_LISTED
 
 
 @njit(cache=True, _nrt=False)
-def _release_case_manager(st, i):
-    cm = st.pat.case_manager[i]
+def _release_case_manager(pat, prov, i):
+    cm = pat.case_manager[i]
     if cm >= 0:
-        st.prov.caseload[cm] -= 1
-        st.pat.case_manager[i] = -1
+        prov.caseload[cm] -= 1
+        pat.case_manager[i] = -1
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _recognised(st, p, i, day, key):
+def _recognised(pat, p, i, day, key):
     """The open switch moment of patient i has been recognised, so the team can work on it: the
     recognition delay of its literacy group has passed, or it was recognised earlier
     (F_CM_CHECKED is set on the first recognised day), or today a patient with limited
     literacy who knows the information point, past the usual delay, contacts the point (its
     own draw, so both callers of a day get the same answer): the point narrows the literacy gap
     by use (issue 16)."""
-    pat = st.pat
     elapsed = day - pat.episode_start[i]
     lit = pat.literacy[i]
     if elapsed >= p.recognition_delay[lit] or pat.flags[i] & F_CM_CHECKED:
@@ -162,31 +159,29 @@ def _recognised(st, p, i, day, key):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _team_rate(st, p, i):
+def _team_rate(pat, prov, prac, p, i):
     """Coordination hours per day the regular team would give patient i's open switch moment
     (before the team's capacity is shared out)."""
-    k = st.pat.practice[i]
-    rate = p.team_hours_day[st.prac.kind[k]]
-    if st.pat.flags[i] & F_CARE_PLAN:
+    k = pat.practice[i]
+    rate = p.team_hours_day[prac.kind[k]]
+    if pat.flags[i] & F_CARE_PLAN:
         rate *= p.care_plan_speedup
-    return rate * (1.0 - p.strain_slowdown * practice_strain(st, k))
+    return rate * (1.0 - p.strain_slowdown * practice_strain(prov, prac, k))
 
 
 @njit(cache=True, _nrt=False)
-def _book_coordination(st, p, z, day, key):
+def _book_coordination(pat, prov, prac, zones, episodes, p, z, day, key):
     """The day's coordination asked of the regular team and of each case manager, before any of
     it is given: returns the team's hours asked (all disciplines); each case manager's hours
     asked go to its ``booked_hours``. Mirrors the conditions of :func:`switch_moments`, so what
     is asked here is what that kernel would give with capacity to spare."""
-    pat = st.pat
-    prov = st.prov
-    zr = st.zone[z]
+    zr = zones[z]
     for j in range(zr.first_provider, zr.end_provider):
         if prov.discipline[j] == CASE_MANAGER:
             prov.booked_hours[j] = 0.0
     team = 0.0
     for j in range(zr.episode_count):
-        i = st.episodes[z, j]
+        i = episodes[z, j]
         s = pat.situation[i]
         if s == DECEASED or s == IN_HOSPITAL:
             continue
@@ -196,19 +191,18 @@ def _book_coordination(st, p, z, day, key):
             if active_cm:
                 prov.booked_hours[cm] += np.float32(p.cm_followup_hours_day)
             continue
-        if not _recognised(st, p, i, day, key):
+        if not _recognised(pat, p, i, day, key):
             continue
-        team += _team_rate(st, p, i)
+        team += _team_rate(pat, prov, prac, p, i)
         if active_cm and day < pat.cm_until[i]:
             prov.booked_hours[cm] += np.float32(p.cm_work_hours_day)
     return team
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def _cm_share(st, cm):
+def _cm_share(prov, cm):
     """Share of what its clients ask that case manager cm can give today (its hours today over
     the hours booked; 0 on sick leave)."""
-    prov = st.prov
     asked = np.float64(prov.booked_hours[cm])
     if prov.state[cm] != PV_ACTIVE or asked <= 0.0:
         return 0.0
@@ -216,18 +210,17 @@ def _cm_share(st, cm):
 
 
 @njit(cache=True, _nrt=False)
-def _count_cm_hours(st, z):
+def _count_cm_hours(prov, zones, accs, z):
     """Case managers' hours available, asked and given today (given <= available)."""
-    prov = st.prov
-    zr = st.zone[z]
-    acc = st.acc[z]
+    zr = zones[z]
+    acc = accs[z]
     for j in range(zr.first_provider, zr.end_provider):
         if prov.discipline[j] != CASE_MANAGER or prov.state[j] != PV_ACTIVE:
             continue
         asked = np.float64(prov.booked_hours[j])
         acc.cm_hours_available += np.float64(prov.hours_per_week[j]) / 7.0
         acc.cm_hours_asked += asked
-        acc.cm_hours_given += asked * _cm_share(st, j)
+        acc.cm_hours_given += asked * _cm_share(prov, j)
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -242,25 +235,24 @@ def _discipline_share(zr, p, d, asked):
 
 
 @njit(cache=True, _nrt=False)
-def _hand_back(st, z, i):
+def _hand_back(pat, prov, accs, z, i):
     """The case manager hands coordination back to the regular team."""
-    _release_case_manager(st, i)
-    st.acc[z].cm_handbacks += 1.0
+    _release_case_manager(pat, prov, i)
+    accs[z].cm_handbacks += 1.0
 
 
 @njit(cache=True, _nrt=False)
-def switch_moments(st, p, z, day, key):
+def switch_moments(pat, prov, prac, zones, accs, episodes, cmq, p, z, day, key):
     """Advance every open episode of zone z by one day (re-arrangement work, case-management
     referral, resolution, follow-up and hand-back).
 
     The regular team's coordination is a shared capacity: the nurse and social-worker parts of
     the hours asked are given in the share the zone's hours allow today, so a shortage slows
     re-arrangement; a case manager's hours are shared among its clients the same way."""
-    pat = st.pat
-    acc = st.acc[z]
-    zr = st.zone[z]
-    team_asked = _book_coordination(st, p, z, day, key)
-    _count_cm_hours(st, z)
+    acc = accs[z]
+    zr = zones[z]
+    team_asked = _book_coordination(pat, prov, prac, zones, episodes, p, z, day, key)
+    _count_cm_hours(prov, zones, accs, z)
     share_nurse = _discipline_share(zr, p, NURSE, p.coordination_share[1] * team_asked)
     share_social = _discipline_share(zr, p, SOCIAL_WORKER, p.coordination_share[2] * team_asked)
     # The team's speed: the GP part in full (booked on the practice's GP load), the nurse and
@@ -273,24 +265,24 @@ def switch_moments(st, p, z, day, key):
     acc.coordination_hours_asked += team_asked
     j = 0
     while j < zr.episode_count:
-        i = st.episodes[z, j]
+        i = episodes[z, j]
         s = pat.situation[i]
         if s == DECEASED:
             pat.flags[i] &= 255 ^ (F_UNRESOLVED | F_CM_WAITING | F_CM_CHECKED)
-            _remove_episode(st, z, j)
+            _remove_episode(pat, zones, episodes, z, j)
             continue
         if s == IN_HOSPITAL:  # re-arrangement resumes after discharge
             j += 1
             continue
         cm = pat.case_manager[i]
-        if cm >= 0 and st.prov.state[cm] == PV_LEFT:  # the case manager left the zone
-            _release_case_manager(st, i)
+        if cm >= 0 and prov.state[cm] == PV_LEFT:  # the case manager left the zone
+            _release_case_manager(pat, prov, i)
             cm = -1
             if pat.flags[i] & F_UNRESOLVED:
                 pat.situation[i] = DISRUPTED
             else:
                 pat.situation[i] = STABLE
-                _remove_episode(st, z, j)
+                _remove_episode(pat, zones, episodes, z, j)
                 continue
         g = group_index(pat, i)
         if cm >= 0:
@@ -300,18 +292,18 @@ def switch_moments(st, p, z, day, key):
         if not (fl & F_UNRESOLVED):
             # Case-managed follow-up after the new equilibrium; episode_start holds its end.
             if cm >= 0:
-                zr.demand_hours[CASE_MANAGER] += p.cm_followup_hours_day * _cm_share(st, cm)
+                zr.demand_hours[CASE_MANAGER] += p.cm_followup_hours_day * _cm_share(prov, cm)
             if day >= pat.episode_start[i]:
-                _hand_back(st, z, i)
+                _hand_back(pat, prov, accs, z, i)
                 pat.situation[i] = STABLE
                 pat.episode_start[i] = np.int16(-32768)
-                _remove_episode(st, z, j)
+                _remove_episode(pat, zones, episodes, z, j)
                 continue
             j += 1
             continue
         if cm >= 0 and day >= pat.cm_until[i]:
             # The episode's time is up before the new equilibrium: back to the regular team.
-            _hand_back(st, z, i)
+            _hand_back(pat, prov, accs, z, i)
             cm = -1
             pat.situation[i] = DISRUPTED
         # An open switch moment: every day without a new equilibrium is a day of unmet need
@@ -320,7 +312,7 @@ def switch_moments(st, p, z, day, key):
             bump_u16(pat.unmet_need_days, i)
             acc.unmet_need_days[g] += 1.0
             acc.unmet_switch_days[g] += 1.0
-        if not _recognised(st, p, i, day, key):
+        if not _recognised(pat, p, i, day, key):
             j += 1
             continue
         if not (fl & F_CM_CHECKED):
@@ -334,24 +326,24 @@ def switch_moments(st, p, z, day, key):
                 and pat.work_left[i] >= p.cm_min_hours
             ):
                 n = zr.cm_queue_len
-                if n < st.cmq_pid.shape[1]:
-                    st.cmq_pid[z, n] = i
-                    st.cmq_day[z, n] = day16(day)
+                if n < cmq.pid.shape[1]:
+                    cmq.pid[z, n] = i
+                    cmq.day[z, n] = day16(day)
                     zr.cm_queue_len = n + 1
                     pat.flags[i] |= F_CM_WAITING
                     acc.switch_to_cm += 1.0
                 else:
                     acc.list_overflow += 1.0
         k = pat.practice[i]
-        asked = _team_rate(st, p, i)
+        asked = _team_rate(pat, prov, prac, p, i)
         rate = asked * team_speed
         # The team's coordination hours are shared by GPs, nurses and social workers.
-        st.prac.load_today[k] += np.float32(p.coordination_share[0] * asked / p.session_hours[GP])
+        prac.load_today[k] += np.float32(p.coordination_share[0] * asked / p.session_hours[GP])
         zr.demand_hours[NURSE] += p.coordination_share[1] * asked * share_nurse
         zr.demand_hours[SOCIAL_WORKER] += p.coordination_share[2] * asked * share_social
         acc.coordination_hours += rate
-        if cm >= 0 and st.prov.state[cm] == PV_ACTIVE:
-            given = p.cm_work_hours_day * _cm_share(st, cm)
+        if cm >= 0 and prov.state[cm] == PV_ACTIVE:
+            given = p.cm_work_hours_day * _cm_share(prov, cm)
             rate += given
             zr.demand_hours[CASE_MANAGER] += given
         left = np.float64(pat.work_left[i]) - rate
@@ -372,23 +364,21 @@ def switch_moments(st, p, z, day, key):
             # Case-managed follow-up until the episode's hand-back day (at least one day).
             pat.episode_start[i] = max(pat.cm_until[i], day16(day + 1))
             pat.situation[i] = CASE_MANAGED
-            refresh_utility(st, p, z, i)
+            refresh_utility(pat, zones, p, z, i)
             j += 1
             continue
         pat.situation[i] = STABLE
         pat.episode_start[i] = np.int16(-32768)
-        refresh_utility(st, p, z, i)
-        _remove_episode(st, z, j)
+        refresh_utility(pat, zones, p, z, i)
+        _remove_episode(pat, zones, episodes, z, j)
 
 
 @njit(cache=True, _nrt=False)
-def caregivers(st, p, z, day, key):
+def caregivers(pat, cg, zones, accs, episodes, p, z, day, key):
     """Informal caregivers of zone z: burden dynamics; illness, breakdown and death, each a
     switch moment for the person cared for."""
-    cg = st.cg
-    pat = st.pat
-    acc = st.acc[z]
-    zr = st.zone[z]
+    acc = accs[z]
+    zr = zones[z]
     relief_nursing = min(1.0, zr.served_fraction[NURSE])
     for c in range(zr.first_caregiver, zr.next_free_caregiver):
         state = cg.state[c]
@@ -431,19 +421,19 @@ def caregivers(st, p, z, day, key):
             cg.state[c] = CG_DECEASED
             pat.caregiver[i] = -1
             acc.caregiver_deaths += 1.0
-            trigger_switch(st, p, z, i, day, key, TRIGGER_CAREGIVER_DEATH)
+            trigger_switch(pat, cg, zones, accs, episodes, p, z, i, day, key, TRIGGER_CAREGIVER_DEATH)
         elif uniform(key, i, day, PURPOSE_CAREGIVER_ILLNESS) < p_ill:
             cg.state[c] = CG_ILL
             dur = exponential(key, i, day, PURPOSE_CAREGIVER_DURATION, p.cg_illness_days)
             cg.until[c] = day16(day + 1 + np.int64(dur))
             acc.caregiver_illness += 1.0
-            trigger_switch(st, p, z, i, day, key, TRIGGER_CAREGIVER)
+            trigger_switch(pat, cg, zones, accs, episodes, p, z, i, day, key, TRIGGER_CAREGIVER)
         elif uniform(key, i, day, PURPOSE_CAREGIVER_BREAKDOWN) < p_break:
             cg.state[c] = CG_BROKEN
             dur = exponential(key, i, day, PURPOSE_CAREGIVER_DURATION, p.cg_breakdown_days)
             cg.until[c] = day16(day + 1 + np.int64(dur))
             acc.caregiver_breakdown += 1.0
-            trigger_switch(st, p, z, i, day, key, TRIGGER_CAREGIVER)
+            trigger_switch(pat, cg, zones, accs, episodes, p, z, i, day, key, TRIGGER_CAREGIVER)
 
 
 # What this process adds (core/parts.py): the regular team's hours asked, and the switch-episode

@@ -64,24 +64,23 @@ def implied_gp_demand(need_count, p):
 
 
 @njit(cache=True, _nrt=False)
-def gp_establishment(st, p, z):
+def gp_establishment(zones, p, z):
     """The GP FTE recruitment aims at: the initial FTE, scaled by the GP demand the zone's need
     mix implies now against the start (``gp_establishment_elasticity``; 0: fixed). A slowly
     drifting need mix (e.g. more chronic patients) otherwise pushes a fixed establishment
     towards full capacity, where waits grow far faster than the load."""
     target = p.initial_fte[GP]
     if p.gp_demand_ref > 0.0 and p.gp_establishment_elasticity != 0.0:
-        now = implied_gp_demand(st.zone[z].need_count, p)
+        now = implied_gp_demand(zones[z].need_count, p)
         if now > 0.0:
             target *= (now / p.gp_demand_ref) ** p.gp_establishment_elasticity
     return target
 
 
 @njit(cache=True, _nrt=False)
-def start_of_day(st, p, z):
+def start_of_day(prov, zones, p, z):
     """Today's capacity per discipline from active providers; continuous nursing demand."""
-    zr = st.zone[z]
-    prov = st.prov
+    zr = zones[z]
     for d in range(N_DISCIPLINES):
         zr.capacity_hours[d] = 0.0
         zr.demand_hours[d] = 0.0
@@ -96,11 +95,10 @@ def start_of_day(st, p, z):
 
 
 @njit(cache=True, _nrt=False)
-def _recruit(st, p, z, d, day, size):
+def _recruit(pat, prov, prac, zones, p, z, d, day, size):
     """Fill one vacant (or left) slot of discipline d in zone z with ``size`` FTE; return the
     FTE hired (0 if no slot is free)."""
-    zr = st.zone[z]
-    prov = st.prov
+    zr = zones[z]
     best = -1
     best_need = -1.0
     if d == GP:
@@ -108,14 +106,14 @@ def _recruit(st, p, z, d, day, size):
         for k in range(zr.first_practice, zr.end_practice):
             free = -1
             fte = 0.0
-            for s in range(st.prac.gp_slots[k]):
-                j = st.prac.gp_start[k] + s
+            for s in range(prac.gp_slots[k]):
+                j = prac.gp_start[k] + s
                 if prov.state[j] == PV_ACTIVE or prov.state[j] == PV_SICK:
                     fte += np.float64(prov.fte[j])
                 elif free < 0:
                     free = j
             if free >= 0:
-                need = st.prac.list_size[k] / (fte + 0.5)
+                need = prac.list_size[k] / (fte + 0.5)
                 if need > best_need:
                     best_need = need
                     best = free
@@ -137,12 +135,11 @@ def _recruit(st, p, z, d, day, size):
         # A GP joining a practice takes over the patients left without a usual GP there.
         k = prov.practice[best]
         alone = True
-        for s in range(st.prac.gp_slots[k]):
-            j = st.prac.gp_start[k] + s
+        for s in range(prac.gp_slots[k]):
+            j = prac.gp_start[k] + s
             if j != best and (prov.state[j] == PV_ACTIVE or prov.state[j] == PV_SICK):
                 alone = False
         if alone:
-            pat = st.pat
             for i in range(zr.first_patient, zr.next_free):
                 if pat.practice[i] == k and pat.situation[i] < DECEASED:
                     pat.usual_gp[i] = best
@@ -150,7 +147,7 @@ def _recruit(st, p, z, d, day, size):
 
 
 @njit(cache=True, _nrt=False)
-def recruitment(st, p, z, day):
+def recruitment(pat, prov, prac, zones, accs, p, z, day):
     """Recruitment answers vacancies, per discipline: the vacant FTE (the establishment, i.e.
     the initial FTE, less those at work or on sick leave) is filled at vacancy / fill time per
     day (a first-order lag), within the labour market's yearly limit, in fractional FTE (a post
@@ -158,13 +155,12 @@ def recruitment(st, p, z, day):
     FTE hired, running down at the quota's daily rate, and a hire must fit in a year's quota (or
     wait for ``market_used`` to reach zero when one person is more than a year's quota), so a
     small zone can fill a single vacancy as fast as a large one. Deterministic: no draw."""
-    zr = st.zone[z]
-    acc = st.acc[z]
-    prov = st.prov
+    zr = zones[z]
+    acc = accs[z]
     for d in range(N_DISCIPLINES):
         target = p.initial_fte[d]
         if d == GP:
-            target = gp_establishment(st, p, z)
+            target = gp_establishment(zones, p, z)
             quota = p.gp_recruit_fte_per_day  # FTE per day
             fill = p.gp_vacancy_fill_days
         else:
@@ -190,7 +186,7 @@ def recruitment(st, p, z, day):
                 break
             if zr.market_used[d] + size > max(year, size) + 1e-12:
                 break  # the labour market has no one this year yet
-            got = _recruit(st, p, z, d, day, size)
+            got = _recruit(pat, prov, prac, zones, p, z, d, day, size)
             if got <= 0.0:
                 break  # no free slot: the offer waits
             zr.recruit_budget[d] = max(0.0, zr.recruit_budget[d] - got)
@@ -200,11 +196,10 @@ def recruitment(st, p, z, day):
 
 
 @njit(cache=True, _nrt=False)
-def workforce(st, p, z, day, key, work):
+def workforce(pat, prov, prac, gpq, zones, accs, p, z, day, key, work):
     """Utilisation, strain, sick leave, departures and recruitment of zone z's providers."""
-    zr = st.zone[z]
-    acc = st.acc[z]
-    prov = st.prov
+    zr = zones[z]
+    acc = accs[z]
     util = work[5]  # scratch (at least N_DISCIPLINES long)
     for d in range(N_DISCIPLINES):
         util[d] = 0.0
@@ -251,7 +246,7 @@ def workforce(st, p, z, day, key, work):
             prov.state[j] = PV_LEFT
             acc.attrition_fte[d] += fte
             if d == GP:
-                gp_departs(st, p, z, j, day)
+                gp_departs(pat, prov, prac, gpq, zones, accs, p, z, j, day)
             continue
         if s == PV_SICK:
             acc.sick_leave_days[d] += fte
@@ -287,5 +282,5 @@ def workforce(st, p, z, day, key, work):
             prov.state[j] = PV_SICK
             dur = exponential(key, j, day, PURPOSE_PROVIDER_DURATION, p.sick_days)
             prov.until[j] = day16(day + 1 + np.int64(dur))
-    recruitment(st, p, z, day)
-    count_without_gp(st, z)
+    recruitment(pat, prov, prac, zones, accs, p, z, day)
+    count_without_gp(prov, prac, zones, accs, z)
