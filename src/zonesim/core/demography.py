@@ -363,7 +363,9 @@ FIRST_65PLUS_BAND = 13  # 5-year band 13 starts at age 65
 @njit(cache=True, _nrt=False)
 def _emigrate(pat, cg, prac, zones, accs, z, i, day):
     """Patient i moves out of the zone: it leaves every aggregate, as at death (no death)."""
-    _leave_aggregates(pat, zones, z, i, day)  # the slot is free for an entrant (emigrants counted apart)
+    _leave_aggregates(
+        pat, zones, z, i, day
+    )  # the slot is free for an entrant (emigrants counted apart)
     prac.list_size[pat.practice[i]] -= 1
     c = pat.caregiver[i]
     if c >= 0:

@@ -194,7 +194,9 @@ def pick_event(p, pat, i, u, band, probs):
 
 
 @njit(cache=True, _nrt=False, inline="always")
-def handle_event(pat, cg, prov, prac, gpq, zones, accs, episodes, cmq, req, p, z, i, day, key, u, band, probs):
+def handle_event(
+    pat, cg, prov, prac, gpq, zones, accs, episodes, cmq, req, p, z, i, day, key, u, band, probs
+):
     """The slow path: pick the event the draw ``u`` fell on and carry it out."""
     k = pick_event(p, pat, i, u, band, probs)
     if k < 0:
@@ -228,7 +230,9 @@ def handle_event(pat, cg, prov, prac, gpq, zones, accs, episodes, cmq, req, p, z
 
 
 @njit(cache=True, _nrt=False)
-def patient_events(pat, cg, prov, prac, gpq, zones, accs, episodes, cmq, req, p, thr, z, day, key, probs):
+def patient_events(
+    pat, cg, prov, prac, gpq, zones, accs, episodes, cmq, req, p, thr, z, day, key, probs
+):
     """Processes 1-4 for every living patient of zone z on one day (fast path + slow path)."""
     zr = zones[z]
     t = thr[z]
@@ -239,7 +243,26 @@ def patient_events(pat, cg, prov, prac, gpq, zones, accs, episodes, cmq, req, p,
         band = min((day - np.int64(pat.birth_day[i])) // AGE_BAND_DAYS, N_AGE_BANDS - 1)
         u = draw_u32(key, i, day, PURPOSE_DAILY)
         if u < t[sit, band, pat.need[i], pat.literacy[i], pat.ses[i], pat.propensity[i]]:
-            handle_event(pat, cg, prov, prac, gpq, zones, accs, episodes, cmq, req, p, z, i, day, key, u, band, probs)
+            handle_event(
+                pat,
+                cg,
+                prov,
+                prac,
+                gpq,
+                zones,
+                accs,
+                episodes,
+                cmq,
+                req,
+                p,
+                z,
+                i,
+                day,
+                key,
+                u,
+                band,
+                probs,
+            )
         # Care gaps (process 2, core/need.py): their excess hazards draw on a purpose of their
         # own, after the daily event, so the daily draw is the same under every policy.
         if pat.care_gaps[i]:

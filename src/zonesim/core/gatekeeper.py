@@ -220,7 +220,9 @@ def gatekeeper(pat, prov, prac, gpq, zones, accs, req, p, z, day, key, work):
         ftes[c] = fte
         limits[c] = cap * (1.0 + p.max_overtime)
         used[c] = np.float64(prac.load_today[k])
-        used[c] += _serve_queue(pat, prov, prac, gpq, zones, accs, req, p, z, k, day, key, limits[c] - used[c], strain)
+        used[c] += _serve_queue(
+            pat, prov, prac, gpq, zones, accs, req, p, z, k, day, key, limits[c] - used[c], strain
+        )
     # Cover for practices without an available GP.
     for c in range(n):
         k = lo + c
@@ -236,7 +238,22 @@ def gatekeeper(pat, prov, prac, gpq, zones, accs, req, p, z, day, key, work):
                     best_spare = spare
             if best < 0:
                 break
-            got = _serve_queue(pat, prov, prac, gpq, zones, accs, req, p, z, k, day, key, limits[best] - used[best], strains[best])
+            got = _serve_queue(
+                pat,
+                prov,
+                prac,
+                gpq,
+                zones,
+                accs,
+                req,
+                p,
+                z,
+                k,
+                day,
+                key,
+                limits[best] - used[best],
+                strains[best],
+            )
             used[best] += got
             if got == 0:
                 break
@@ -305,7 +322,9 @@ def gatekeeper(pat, prov, prac, gpq, zones, accs, req, p, z, day, key, work):
                     register(pat, prov, prac, i, k2)
                     acc.practice_changes += 1.0
                     if pat.situation[i] < IN_HOSPITAL:
-                        enqueue_gp(pat, prac, gpq, accs, z, i, k2, day)  # the request moves with the patient
+                        enqueue_gp(
+                            pat, prac, gpq, accs, z, i, k2, day
+                        )  # the request moves with the patient
                     else:
                         acc.gp_withdrawn += 1.0
 

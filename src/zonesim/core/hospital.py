@@ -313,7 +313,9 @@ def secondary_care(pat, cg, prac, zones, accs, spec, hosp, episodes, prm, day, k
             uniform(key, i, day, PURPOSE_SPECIALIST_ADMISSION)
             < p.admission_after_specialist[pat.need[i]]
         ):
-            _admit(pat, zones, accs, hosp, p, z, i, day, key, False)  # the region's own phase: no request
+            _admit(
+                pat, zones, accs, hosp, p, z, i, day, key, False
+            )  # the region's own phase: no request
 
 
 @njit(cache=True, _nrt=False)

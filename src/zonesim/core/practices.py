@@ -172,7 +172,9 @@ def gp_departs(pat, prov, prac, gpq, zones, accs, p, z, j, day):
         moved += 1
         if waiting:
             if pat.situation[i] < IN_HOSPITAL:
-                enqueue_gp(pat, prac, gpq, accs, z, i, k2, day)  # the request moves with the patient
+                enqueue_gp(
+                    pat, prac, gpq, accs, z, i, k2, day
+                )  # the request moves with the patient
             else:
                 acc.gp_withdrawn += 1.0
     acc.list_moves += moved

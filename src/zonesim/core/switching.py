@@ -421,7 +421,9 @@ def caregivers(pat, cg, zones, accs, episodes, p, z, day, key):
             cg.state[c] = CG_DECEASED
             pat.caregiver[i] = -1
             acc.caregiver_deaths += 1.0
-            trigger_switch(pat, cg, zones, accs, episodes, p, z, i, day, key, TRIGGER_CAREGIVER_DEATH)
+            trigger_switch(
+                pat, cg, zones, accs, episodes, p, z, i, day, key, TRIGGER_CAREGIVER_DEATH
+            )
         elif uniform(key, i, day, PURPOSE_CAREGIVER_ILLNESS) < p_ill:
             cg.state[c] = CG_ILL
             dur = exponential(key, i, day, PURPOSE_CAREGIVER_DURATION, p.cg_illness_days)
