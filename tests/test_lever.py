@@ -70,6 +70,8 @@ import json, sys
 import zonesim
 assert zonesim.__file__.startswith(sys.argv[1]), zonesim.__file__
 from zonesim import ZoneModel
+from zonesim.core import parts
+assert parts.purposes()["switching.checkin"] == 1900  # raises if a code is used twice
 from zonesim.config import load_policy
 from zonesim.metrics import flatten, scorecard
 out = {}

@@ -304,14 +304,12 @@ def test_paired_runs_keep_their_entrants_paired():
 
 
 def test_sick_leave_and_departure_have_their_own_draws():
-    from zonesim.core import streams
+    from zonesim.core import parts, workforce
 
-    purposes = {
-        v for k, v in vars(streams).items() if k.startswith("PURPOSE_") and isinstance(v, int)
-    }
-    names = [k for k in vars(streams) if k.startswith("PURPOSE_")]
-    assert len(purposes) == len(names), "two decisions share a purpose"
-    assert streams.PURPOSE_PROVIDER != streams.PURPOSE_PROVIDER_LEAVE
+    purposes = parts.purposes()  # the core's and every process module's; raises on a reuse
+    assert len(set(purposes.values())) == len(purposes), "two decisions share a purpose"
+    assert workforce.PURPOSE_PROVIDER != workforce.PURPOSE_PROVIDER_LEAVE
+    assert purposes["workforce.provider"] == workforce.PURPOSE_PROVIDER
 
 
 @pytest.mark.slow

@@ -32,6 +32,7 @@ from .state import (
     F_UNRESOLVED,
     IN_HOSPITAL,
     PV_ACTIVE,
+    RULE_CODES,
     RULE_EQUITY,
     RULE_FCFS,
     RULE_HIGHEST_NEED,
@@ -53,6 +54,14 @@ def hours_caseload(config) -> float:
 
 
 PARAMS = (
+    ("cm_rule", np.int64, None, lambda config, policy: RULE_CODES[policy.allocation_rule]),
+    (
+        "cm_attached",
+        np.int64,
+        None,
+        lambda config, policy: 1 if policy.cm_organisation == "practice_attached" else 0,
+    ),
+    ("equity_weight", np.float64, None, lambda config, policy: policy.equity_weight),
     ("cm_hours_caseload", np.float64, None, lambda config, policy: hours_caseload(config)),
     (
         "cm_episode_days",

@@ -7,9 +7,11 @@ from numba import njit
 
 from .state import (
     DAYS_PER_AGE_YEAR,
+    DAYS_PER_YEAR,
     DECEASED,
     F_UNRESOLVED,
     IN_HOSPITAL,
+    N_AGE_BANDS,
 )
 from .streams import uniform
 
@@ -29,6 +31,44 @@ GAP_FOLLOWUP_PENDING = 0x40  # the open GP request carries a chronic follow-up
 GAP_UNMET_BITS = 0x03
 GAP_FOLLOWUP_BITS = 0x0C
 GAP_PSYCH_BITS = 0x30
+
+
+# Conversions the parameter compilers of every process use (core/parts.py PARAMS).
+def per_day(rate_per_year) -> np.ndarray | float:
+    """Convert a yearly rate into a daily probability (constant hazard)."""
+    r = np.asarray(rate_per_year, dtype=np.float64)
+    out = -np.expm1(-r / DAYS_PER_YEAR)
+    return float(out) if out.ndim == 0 else out
+
+
+def mortality_by_band(a: float, b: float) -> np.ndarray:
+    """Daily death probability per 5-year band from Gompertz yearly q(age) = exp(a + b age)."""
+    out = np.empty(N_AGE_BANDS)
+    for band in range(N_AGE_BANDS):
+        ages = band * 5 + np.arange(5) + 0.5
+        q = np.minimum(np.exp(a + b * ages), 0.6)
+        out[band] = np.mean(-np.log1p(-q)) / DAYS_PER_YEAR
+    return out
+
+
+def limited_literacy_probabilities(share: float, pref_share: float, odds_ratio: float):
+    """P(limited | standard), P(limited | preferential) with the given overall share and OR."""
+    if share <= 0.0:
+        return 0.0, 0.0
+    if share >= 1.0:
+        return 1.0, 1.0
+    lo, hi = 1e-9, 1 - 1e-9
+    for _ in range(100):
+        p0 = 0.5 * (lo + hi)
+        odds1 = odds_ratio * p0 / (1 - p0)
+        p1 = odds1 / (1 + odds1)
+        if (1 - pref_share) * p0 + pref_share * p1 > share:
+            hi = p0
+        else:
+            lo = p0
+    p0 = 0.5 * (lo + hi)
+    odds1 = odds_ratio * p0 / (1 - p0)
+    return p0, odds1 / (1 + odds1)
 
 
 @njit(inline="always", cache=True)

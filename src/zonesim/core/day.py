@@ -23,13 +23,21 @@ the days in one compiled loop; with more, :func:`_simulate_threads` runs each ph
 pool of threads (numba kernels release the GIL) and the region's step between phases. Both loop
 over the same phases; neither knows what a phase does.
 
+A process takes only what it uses: :func:`zone_phase` and :func:`region_step` unpack the state
+once and pass each process kernel the parts it reads and writes (patients, caregivers, providers,
+practices, the zone and accumulator records, and the lists as their own types: ``GpQueues``,
+``SpecialistList``, ``HospitalList``, the episode list, ``CmQueues``, ``Requests``; see
+core/state.py), never the whole State, so an array added for one process does not reach the
+others' calls (benchmarks/extra_field.py).
+
 Speed: every kernel that allocates nothing is compiled with ``_nrt=False`` (no reference
-counting). The state is one tuple of ~70 arrays; with numba's reference counting on, each call of
-a process kernel (one per slow-path event) increfed and decrefed every array it touched, which
-cost about 1-2 microseconds per call, more than the work. Only the table builder keeps it (the
-day's scratch is allocated in Python and passed in). numba compiles a callee under its caller's
-setting unless the callee sets its own, so a kernel called from a ``_nrt=False`` one must not
-allocate: ``gatekeeper`` and ``workforce`` get scratch rows instead.
+counting). With numba's reference counting on, each call of a process kernel (one per slow-path
+event) increfed and decrefed every array it was passed, which cost about 1-2 microseconds per
+call, more than the work. Only the table builder keeps it (the day's scratch is allocated in
+Python and passed in). numba compiles a callee under its caller's setting unless the callee sets
+its own, so a kernel called from a ``_nrt=False`` one must not allocate: ``gatekeeper`` and
+``workforce`` get scratch rows instead. The small kernels of the slow path are inlined
+(``inline="always"``).
 """
 
 from __future__ import annotations

@@ -28,7 +28,12 @@ from .common import (
 from .gatekeeper import request_gp
 from .hospital import specialist_request
 from .state import F_GP_WAITING, F_SPEC_INTENT, NURSE, PHYSIO, PSYCHOLOGIST, SOCIAL_WORKER
-from .streams import PURPOSE_NURSE_FOLLOWUP, PURPOSE_RATIONING, uniform
+from .streams import uniform
+
+# Random-stream purposes of this process, one per decision (their codes date from when the core
+# listed them in core/streams.py; core/parts.py checks every code is used once).
+PURPOSE_NURSE_FOLLOWUP = 32  # a chronic follow-up goes to the nurse
+PURPOSE_RATIONING = 13  # rationed care (served or not)
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -91,7 +96,12 @@ def allied_contact(pat, zones, accs, p, z, i, day, key, discipline):
 # The information and reporting point (process 4; used in core/switching.py ``recognised`` and
 # at reporting): who knows it (common.knows_point: a patient's own draw under the policy's
 # reach) reports a disrupted situation early and reports one that went wrong more often.
-PURPOSES = {"info_reach": PURPOSE_INFO_REACH, "info_contact": PURPOSE_INFO_CONTACT}
+PURPOSES = {
+    "nurse_followup": PURPOSE_NURSE_FOLLOWUP,
+    "rationing": PURPOSE_RATIONING,
+    "info_reach": PURPOSE_INFO_REACH,
+    "info_contact": PURPOSE_INFO_CONTACT,
+}
 
 
 def _point(value):
@@ -102,6 +112,12 @@ def _point(value):
 
 
 PARAMS = (
+    (
+        "nurse_followup_hours",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.gatekeeper.nurse_followup_minutes / 60.0,
+    ),
     ("info_point_reach", np.float64, None, _point(lambda c, p: p.information_point_reach)),
     (
         "info_point_contact",

@@ -14,12 +14,20 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .common import DAYS_65, day16, gets_care_plan, group_index, refresh_utility
+from .common import (
+    DAYS_65,
+    day16,
+    gets_care_plan,
+    group_index,
+    limited_literacy_probabilities,
+    refresh_utility,
+)
 from .hospital import REQ_LEAVE, REQ_WITHDRAW, file_request
 from .state import (
     AGE_BAND_DAYS,
     CG_ACTIVE,
     CG_DECEASED,
+    DAYS_PER_YEAR,
     DECEASED,
     F_CARE_PLAN,
     F_CM_WAITING,
@@ -32,7 +40,12 @@ from .state import (
     PV_ACTIVE,
     STABLE,
 )
-from .streams import PURPOSE_CARE_PLAN, PURPOSE_EMIGRATION, PURPOSE_NEED_REGRESSION, uniform
+from .streams import PURPOSE_CARE_PLAN, uniform
+
+# Random-stream purposes of this process, one per decision (their codes date from when the core
+# listed them in core/streams.py; core/parts.py checks every code is used once).
+PURPOSE_NEED_REGRESSION = 30  # need improves by one level (monthly)
+PURPOSE_EMIGRATION = 29  # which inhabitant of an over-full age band moves out (zone-level probes)
 
 NEVER16 = np.int16(-32768)
 
@@ -49,7 +62,10 @@ ENTRANT_DONOR = 110  # 110-117: tries to find a living neighbour
 ENTRY_SLOT = 2000  # where the r-th entrant of the day lands (keyed by zone and rank, not slot)
 ENTRY_BAND = 2001  # the age band of the r-th entrant of the day (keyed by zone and rank)
 ENTRY_PROBES = 256  # random probes for a free slot before scanning on from the last one
-PURPOSES = {  # this process's own random-stream purposes (checked unique: core/parts.py)
+PURPOSES = {
+    "need_regression": PURPOSE_NEED_REGRESSION,
+    "emigration": PURPOSE_EMIGRATION,
+    # this process's own random-stream purposes (checked unique: core/parts.py)
     "entrant_age": ENTRANT_AGE,
     "entrant_ses": ENTRANT_SES,
     "entrant_literacy": ENTRANT_LITERACY,
@@ -62,6 +78,72 @@ PURPOSES = {  # this process's own random-stream purposes (checked unique: core/
     "entry_slot": ENTRY_SLOT,
     "entry_band": ENTRY_BAND,
 }
+
+
+# Parameters of this process (core/parts.py: fields of the parameter record, each compiled
+# from the configuration and the zone's policy; the kernels read ``p.<name>``).
+def _limited_p(ses):
+    """P(limited literacy | SES ``ses``) for entrants: the population's share and odds ratio."""
+
+    def compile_(config, policy):
+        dem = config.parameters.demography
+        return limited_literacy_probabilities(
+            dem.limited_literacy_share,
+            dem.preferential_ses_share,
+            dem.limited_literacy_odds_ratio_preferential,
+        )[ses]
+
+    return compile_
+
+
+def _regression(config, policy):
+    """Need regression is drawn once a month (:func:`migration`): monthly probabilities, need
+    band x (1->0, 2->1, 3->2)."""
+    need = config.parameters.need
+    month = RECOUNT_EVERY / DAYS_PER_YEAR
+    rates = (need.regression_1_0, need.regression_2_1, need.regression_3_2)
+    return np.stack([-np.expm1(-np.asarray(r) * month) for r in rates], axis=1)
+
+
+PARAMS = (
+    ("limited_p_standard", np.float64, None, _limited_p(0)),
+    ("limited_p_preferential", np.float64, None, _limited_p(1)),
+    ("regression", np.float64, (5, 3), _regression),
+    ("share65_start", np.float64, None, lambda config, policy: config.scenario.share_65plus_start),
+    ("share65_end", np.float64, None, lambda config, policy: config.scenario.share_65plus_end),
+    (
+        "horizon_days",
+        np.float64,
+        None,
+        lambda config, policy: max(config.scenario.years * DAYS_PER_YEAR, 1.0),
+    ),
+    (
+        "growth_per_day",
+        np.float64,
+        None,
+        lambda config, policy: np.log1p(config.scenario.population_growth_per_year) / DAYS_PER_YEAR,
+    ),
+    (
+        "preferential_share",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.demography.preferential_ses_share,
+    ),
+    # entrants: chronic, complex|chronic, v.high|complex
+    (
+        "prevalence",
+        np.float64,
+        (5, 3),
+        lambda config, policy: np.stack(
+            [
+                config.parameters.need.prevalence_chronic,
+                config.parameters.need.prevalence_complex_given_chronic,
+                config.parameters.need.prevalence_very_high_given_complex,
+            ],
+            axis=1,
+        ),
+    ),
+)
 
 
 RECOUNT_EVERY = 30  # days between exact recounts of the zone aggregates (core.day runs them)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .common import mortality_by_band
 from .demand import allied_contact, chronic_followup, direct_specialist
 from .demography import die
 from .gatekeeper import emergency_visit, request_gp, urgent_gp_contact
@@ -28,6 +29,7 @@ from .need import care_gap_events, need_progression
 from .state import (
     AGE_BAND_DAYS,
     CASE_MANAGED,
+    DAYS_PER_YEAR,
     DECEASED,
     DISRUPTED,
     EV_ACUTE,
@@ -52,15 +54,180 @@ from .state import (
     PSYCHOLOGIST,
     SOCIAL_WORKER,
 )
-from .streams import (
-    PURPOSE_ACUTE_ADMISSION,
-    PURPOSE_DAILY,
-    PURPOSE_FALL_ADMISSION,
-    PURPOSE_FALL_SWITCH,
-    draw_u32,
-    uniform,
-)
+from .streams import PURPOSE_DAILY, draw_u32, uniform
 from .switching import TRIGGER_ACUTE, TRIGGER_FALL, trigger_switch
+
+# Random-stream purposes of this process, one per decision (their codes date from when the core
+# listed them in core/streams.py; core/parts.py checks every code is used once).
+PURPOSE_FALL_ADMISSION = 2  # a fall leads to an admission
+PURPOSE_FALL_SWITCH = 3  # a fall (not admitted) is a switch moment
+PURPOSE_ACUTE_ADMISSION = 31  # an acute deterioration leads to an admission
+PURPOSES = {
+    "fall_admission": PURPOSE_FALL_ADMISSION,
+    "fall_switch": PURPOSE_FALL_SWITCH,
+    "acute_admission": PURPOSE_ACUTE_ADMISSION,
+}
+
+
+# Parameters of this process (core/parts.py: fields of the parameter record, each compiled
+# from the configuration and the zone's policy; the kernels read ``p.<name>``).
+def _literacy_gap(policy):
+    """The share of the health-literacy gap left: the information point closes part of it
+    (MODEL.md process 4)."""
+    return 1.0 - (policy.information_point_gap_reduction if policy.information_point else 0.0)
+
+
+PARAMS = (
+    # effective multipliers of limited literacy, after the information point
+    (
+        "limited_routine",
+        np.float64,
+        None,
+        lambda config, policy: (
+            1.0
+            - (1.0 - config.parameters.care.limited_literacy_routine_multiplier)
+            * _literacy_gap(policy)
+        ),
+    ),
+    (
+        "limited_emergency",
+        np.float64,
+        None,
+        lambda config, policy: (
+            1.0
+            + (config.parameters.care.limited_literacy_emergency_multiplier - 1.0)
+            * _literacy_gap(policy)
+        ),
+    ),
+    # daily hazard by 5-year band
+    (
+        "mortality_band",
+        np.float64,
+        (N_AGE_BANDS,),
+        lambda config, policy: mortality_by_band(
+            config.parameters.demography.mortality_gompertz_a,
+            config.parameters.demography.mortality_gompertz_b,
+        ),
+    ),
+    (
+        "mortality_need",
+        np.float64,
+        (4,),
+        lambda config, policy: config.parameters.demography.mortality_need_multiplier,
+    ),
+    (
+        "mortality_disrupted",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.demography.mortality_disrupted_multiplier,
+    ),
+    (
+        "mortality_preferential",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.demography.mortality_preferential_multiplier,
+    ),
+    (
+        "physio_rate",
+        np.float64,
+        (4,),
+        lambda config, policy: (
+            np.asarray(config.parameters.care.physio_sessions_per_year) / DAYS_PER_YEAR
+        ),
+    ),
+    (
+        "psychology_rate",
+        np.float64,
+        (4,),
+        lambda config, policy: (
+            np.asarray(config.parameters.care.psychology_sessions_per_year) / DAYS_PER_YEAR
+        ),
+    ),
+    (
+        "social_rate",
+        np.float64,
+        (4,),
+        lambda config, policy: (
+            np.asarray(config.parameters.care.social_work_contacts_per_year) / DAYS_PER_YEAR
+        ),
+    ),
+    (
+        "direct_specialist_rate",
+        np.float64,
+        (4,),
+        lambda config, policy: (
+            np.asarray(config.parameters.care.direct_specialist_per_year) / DAYS_PER_YEAR
+        ),
+    ),
+    (
+        "emergency_rate",
+        np.float64,
+        (4,),
+        lambda config, policy: (
+            np.asarray(config.parameters.care.emergency_per_year) / DAYS_PER_YEAR
+        ),
+    ),
+    (
+        "admission_rate",
+        np.float64,
+        (4,),
+        lambda config, policy: (
+            np.asarray(config.parameters.secondary.admission_per_year) / DAYS_PER_YEAR
+        ),
+    ),
+    (
+        "avoidable_disrupted",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.secondary.avoidable_disrupted_multiplier,
+    ),
+    (
+        "avoidable_case_managed",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.secondary.avoidable_case_managed_multiplier,
+    ),
+    (
+        "fall_rate_65",
+        np.float64,
+        (4,),
+        lambda config, policy: (
+            np.asarray(config.parameters.switching.fall_per_year_65plus) / DAYS_PER_YEAR
+        ),
+    ),
+    (
+        "fall_rate_young",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.switching.fall_per_year_under65 / DAYS_PER_YEAR,
+    ),
+    (
+        "fall_switch",
+        np.float64,
+        (4,),
+        lambda config, policy: config.parameters.switching.fall_switch_probability,
+    ),
+    (
+        "fall_admission",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.switching.fall_admission_probability,
+    ),
+    (
+        "acute_rate",
+        np.float64,
+        (4,),
+        lambda config, policy: (
+            np.asarray(config.parameters.switching.acute_deterioration_per_year) / DAYS_PER_YEAR
+        ),
+    ),
+    (
+        "acute_admission",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.switching.acute_admission_probability,
+    ),
+)
 
 MAX_DAILY_PROBABILITY = 0.95
 TWO32 = 4294967296.0

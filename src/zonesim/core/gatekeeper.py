@@ -38,18 +38,122 @@ from .state import (
     POOLED_PSYCHOLOGIST,
     PV_ACTIVE,
 )
-from .streams import (
-    PURPOSE_DEFER,
-    PURPOSE_EMERGENCY,
-    PURPOSE_GIVE_UP,
-    PURPOSE_HOME_VISIT,
-    PURPOSE_POOLED,
-    PURPOSE_POOLED_KIND,
-    PURPOSE_PRACTICE_CHANGE,
-    PURPOSE_QUEUE,
-    PURPOSE_REFERRAL,
-    PURPOSE_REFERRAL_URGENT,
-    uniform,
+from .streams import uniform
+
+# Random-stream purposes of this process, one per decision (their codes date from when the core
+# listed them in core/streams.py; core/parts.py checks every code is used once).
+PURPOSE_DEFER = 26  # a routine GP request deferred because of the expected wait
+PURPOSE_HOME_VISIT = 24
+PURPOSE_REFERRAL = 17  # referral at a routine GP contact
+PURPOSE_REFERRAL_URGENT = 1017  # referral at an urgent (same-day) contact
+PURPOSE_POOLED = 18  # a pooled specialist takes the referral
+PURPOSE_POOLED_KIND = 1018  # which pooled kind takes a substituted referral
+PURPOSE_QUEUE = 6  # a waiting patient goes to the emergency department
+PURPOSE_GIVE_UP = 27  # a waiting patient abandons the routine request
+PURPOSE_PRACTICE_CHANGE = 28  # a waiting patient re-registers with another practice
+PURPOSE_EMERGENCY = 19  # admission after an emergency visit
+PURPOSES = {
+    "defer": PURPOSE_DEFER,
+    "home_visit": PURPOSE_HOME_VISIT,
+    "referral": PURPOSE_REFERRAL,
+    "referral_urgent": PURPOSE_REFERRAL_URGENT,
+    "pooled": PURPOSE_POOLED,
+    "pooled_kind": PURPOSE_POOLED_KIND,
+    "queue": PURPOSE_QUEUE,
+    "give_up": PURPOSE_GIVE_UP,
+    "practice_change": PURPOSE_PRACTICE_CHANGE,
+    "emergency": PURPOSE_EMERGENCY,
+}
+
+
+# Parameters of this process (core/parts.py: fields of the parameter record, each compiled
+# from the configuration and the zone's policy; the kernels read ``p.<name>``).
+PARAMS = (
+    (
+        "practice_list_cap_per_fte",  # read by practices.accepting_practice
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.gatekeeper.practice_list_cap_per_fte,
+    ),
+    (
+        "home_visit_share",
+        np.float64,
+        (4,),
+        lambda config, policy: config.parameters.care.home_visit_share_by_need,
+    ),
+    (
+        "unmet_wait_days",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.gatekeeper.unmet_wait_days,
+    ),
+    (
+        "ed_after_wait",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.gatekeeper.emergency_after_wait_per_day,
+    ),
+    (
+        "referral_p",
+        np.float64,
+        (4,),
+        lambda config, policy: config.parameters.gatekeeper.referral_probability_by_need,
+    ),
+    (
+        "referral_strain",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.gatekeeper.referral_strain_effect,
+    ),
+    # 1 - gatekept_resolution_share
+    (
+        "gatekept_referral_p",
+        np.float64,
+        None,
+        lambda config, policy: 1.0 - config.parameters.gatekeeper.gatekept_resolution_share,
+    ),
+    (
+        "pooled_substitutable",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.gatekeeper.pooled_substitutable_share,
+    ),
+    (
+        "admission_after_emergency",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.secondary.admission_after_emergency,
+    ),
+    (
+        "deferral_per_wait_day",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.gatekeeper.deferral_per_wait_day,
+    ),
+    (
+        "deferral_max_share",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.gatekeeper.deferral_max_share,
+    ),
+    (
+        "give_up_per_day",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.gatekeeper.give_up_per_day,
+    ),
+    (
+        "practice_change_wait_days",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.gatekeeper.practice_change_wait_days,
+    ),
+    (
+        "practice_change_per_day",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.gatekeeper.practice_change_per_day,
+    ),
 )
 
 

@@ -39,25 +39,28 @@ from .state import (
     N_AGE_BANDS,
     STABLE,
 )
-from .streams import (
-    PURPOSE_DISCHARGE,
-    PURPOSE_LOS,
-    PURPOSE_SPECIALIST,
-    PURPOSE_SPECIALIST_ADMISSION,
-    exponential,
-    uniform,
-)
+from .streams import exponential, uniform
 from .switching import TRIGGER_DISCHARGE, trigger_switch
 
-_LEAD_BITS = 4096
-
-# Random-stream purposes of this process (issue 16a's range, 2100-2199).
+# Random-stream purposes of this process, one per decision (their codes date from when the core
+# listed them in core/streams.py; core/parts.py checks every code is used once).
+PURPOSE_SPECIALIST = 12  # specialist lead time
+PURPOSE_SPECIALIST_ADMISSION = 1012  # admission after a specialist visit
+PURPOSE_LOS = 4  # length of stay
+PURPOSE_DISCHARGE = 20  # a discharge is a switch moment
+# (issue 16a's range, 2100-2199)
 PURPOSE_SPECIALIST_LEAVE = 2100  # does a waiting patient leave the list today?
 PURPOSE_SPECIALIST_ELSEWHERE = 2101  # ... seen elsewhere, or giving up?
 PURPOSES = {
+    "specialist": PURPOSE_SPECIALIST,
+    "specialist_admission": PURPOSE_SPECIALIST_ADMISSION,
+    "los": PURPOSE_LOS,
+    "discharge": PURPOSE_DISCHARGE,
     "specialist_leave": PURPOSE_SPECIALIST_LEAVE,
     "specialist_elsewhere": PURPOSE_SPECIALIST_ELSEWHERE,
 }
+
+_LEAD_BITS = 4096
 
 
 # Request bits (State.req.what): what a zone's phase asks of the shared lists for a patient.
@@ -399,11 +402,26 @@ def _in_hospital_death_table(config, policy):
     return dem.in_hospital_mortality_per_day * age[group][:, None] * need[None, :]
 
 
+def _los_mean_need(config, policy):
+    """Mean stay by need, normalised so that admissions (weighted towards higher need) average
+    about length_of_stay_days; the calibration checks the result."""
+    sec = _secondary(config)
+    rel = 1.0 + sec.length_of_stay_need_slope * (np.arange(4) - 0.9)
+    return sec.length_of_stay_days * np.maximum(rel, 0.2)
+
+
 def _sec(name):
     return lambda config, policy: getattr(_secondary(config), name)
 
 
 PARAMS = (
+    ("los_mean_need", np.float64, (4,), _los_mean_need),
+    (
+        "discharge_switch",
+        np.float64,
+        (4,),
+        lambda config, policy: config.parameters.secondary.discharge_switch_probability,
+    ),
     ("specialist_triage_days", np.float64, None, _sec("specialist_triage_days")),
     ("specialist_flex_max_share", np.float64, None, _sec("specialist_flex_max_share")),
     ("specialist_flex_start_days", np.float64, None, _sec("specialist_flex_start_days")),

@@ -30,10 +30,14 @@ from .common import (
 from .demography import add_caregiver
 from .hospital import admit
 from .state import DECEASED, F_CARE_PLAN, F_GP_WAITING, IN_HOSPITAL
-from .streams import PURPOSE_CARE_PLAN, PURPOSE_NEW_CAREGIVER, uniform
+from .streams import PURPOSE_CARE_PLAN, uniform
+
+# Random-stream purposes of this process, one per decision (their codes date from when the core
+# listed them in core/streams.py; core/parts.py checks every code is used once).
+PURPOSE_NEW_CAREGIVER = 33  # a patient becoming complex gets an informal caregiver
 
 PURPOSE_CARE_GAP = 2200  # the excess hazard of an open care gap (patient, day)
-PURPOSES = {"care_gap": PURPOSE_CARE_GAP}
+PURPOSES = {"new_caregiver": PURPOSE_NEW_CAREGIVER, "care_gap": PURPOSE_CARE_GAP}
 GAP_NAMES = ("unmet_need", "missed_followup", "untreated_psych")
 
 

@@ -22,9 +22,13 @@ kernel, what it adds to the model, as Starsim modules declare their pars, states
     ``{sector: euro}`` over the window: each becomes ``cost_<sector>_per_capita_eur`` in the
     scorecard's ``cost`` section and counts in its total.
 
-The core's long-standing fields are still listed centrally (``state.py``, ``params.py``,
-``streams.py``, ``metrics.py``); what a process adds goes beside its kernel. docs/architecture.md
-("How to add a lever") walks through an example; tests/test_lever.py adds one that way.
+Parameters and random-stream purposes that one process uses are declared beside its kernel;
+``params.py`` and ``streams.py`` keep only what several processes share (and the parameters
+compiled from the built state). The core's long-standing accumulators are still listed centrally
+(``state.py``, ``metrics.py``): their order is the accumulator record's layout, part of the
+state's bytes that the stored baselines digest. What a process adds goes beside its kernel.
+docs/architecture.md ("How to add a lever") walks through an example; tests/test_lever.py adds
+one that way.
 """
 
 from __future__ import annotations

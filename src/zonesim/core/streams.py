@@ -19,43 +19,12 @@ from numba import njit
 # Purposes: one constant per decision. Never reuse one for two different decisions, and never
 # let one draw decide two outcomes whose cut-points move with the policy (common random numbers
 # then pair the runs for years: each decision of an entity on a day has its own uniform).
-# docs/architecture.md lists them with the kernel that draws each.
-PURPOSE_DAILY = 1  # the one daily uniform that picks the patient's event (or none)
-PURPOSE_FALL_ADMISSION = 2  # a fall leads to an admission
-PURPOSE_FALL_SWITCH = 3  # a fall (not admitted) is a switch moment
-PURPOSE_LOS = 4  # length of stay
-PURPOSE_WORK = 5  # re-arrangement hours of a switch moment (+ 64 x trigger)
-PURPOSE_QUEUE = 6  # a waiting patient goes to the emergency department
-PURPOSE_CAREGIVER = 7  # caregiver death
-PURPOSE_CAREGIVER_DURATION = 8
-PURPOSE_PROVIDER = 9  # a provider's sick leave
-PURPOSE_PROVIDER_DURATION = 10
-# 100-119: attributes of a new entrant (see core/demography.py)
-PURPOSE_SPECIALIST = 12  # specialist lead time
-PURPOSE_RATIONING = 13  # rationed care (served or not)
-PURPOSE_REFERRAL = 17  # referral at a routine GP contact
-PURPOSE_POOLED = 18  # a pooled specialist takes the referral
-PURPOSE_EMERGENCY = 19  # admission after an emergency visit
-PURPOSE_DISCHARGE = 20  # a discharge is a switch moment
-PURPOSE_REPORT = 21  # a situation gone wrong is reported
-PURPOSE_CAREGIVER_TRAIT = 22  # a caregiver's own resilience (constant over time)
-PURPOSE_CARE_PLAN = 23  # the patient's own care-plan draw (day 0: constant over time)
-PURPOSE_HOME_VISIT = 24
-PURPOSE_PROVIDER_LEAVE = 25  # a provider's departure (retirement, attrition); apart from sick leave
-PURPOSE_DEFER = 26  # a routine GP request deferred because of the expected wait
-PURPOSE_GIVE_UP = 27  # a waiting patient abandons the routine request
-PURPOSE_PRACTICE_CHANGE = 28  # a waiting patient re-registers with another practice
-PURPOSE_EMIGRATION = 29  # which inhabitant of an over-full age band moves out (zone-level probes)
-PURPOSE_NEED_REGRESSION = 30  # need improves by one level (monthly)
-PURPOSE_ACUTE_ADMISSION = 31  # an acute deterioration leads to an admission
-PURPOSE_NURSE_FOLLOWUP = 32  # a chronic follow-up goes to the nurse
-PURPOSE_NEW_CAREGIVER = 33  # a patient becoming complex gets an informal caregiver
-PURPOSE_CAREGIVER_ILLNESS = 34  # caregiver illness (apart from death and breakdown)
-PURPOSE_CAREGIVER_BREAKDOWN = 35  # caregiver breakdown
-PURPOSE_SPECIALIST_ADMISSION = 1012  # admission after a specialist visit
-PURPOSE_REFERRAL_URGENT = 1017  # referral at an urgent (same-day) contact
-PURPOSE_POOLED_KIND = 1018  # which pooled kind takes a substituted referral
-
+# A process declares its own purposes beside its kernel (``PURPOSES`` in core/<process>.py;
+# core/parts.py checks that no code is used twice); only the purposes several processes share
+# are listed here. docs/architecture.md lists them all with the kernel that draws each.
+PURPOSE_DAILY = 1  # the patient pass's one daily uniform: which event of processes 1-4, if any
+PURPOSE_CARE_PLAN = 23  # the patient's own care-plan draw (day 0: constant over time), read by
+# the population's build, need progression, entrants and checkpoints (common.gets_care_plan)
 
 _M1 = np.uint64(0x9E3779B97F4A7C15)
 _M2 = np.uint64(0xBF58476D1CE4E5B9)

@@ -21,6 +21,7 @@ from .common import (
     first_unmet_today,
     group_index,
     knows_point,
+    per_day,
     refresh_utility,
 )
 from .state import (
@@ -46,16 +47,188 @@ from .state import (
     SOCIAL_WORKER,
     STABLE,
 )
-from .streams import (
-    PURPOSE_CAREGIVER,
-    PURPOSE_CAREGIVER_BREAKDOWN,
-    PURPOSE_CAREGIVER_DURATION,
-    PURPOSE_CAREGIVER_ILLNESS,
-    PURPOSE_CAREGIVER_TRAIT,
-    PURPOSE_REPORT,
-    PURPOSE_WORK,
-    exponential,
-    uniform,
+from .streams import exponential, uniform
+
+# Random-stream purposes of this process, one per decision (their codes date from when the core
+# listed them in core/streams.py; core/parts.py checks every code is used once).
+PURPOSE_WORK = 5  # re-arrangement hours of a switch moment (+ 64 x trigger)
+PURPOSE_REPORT = 21  # a situation gone wrong is reported
+PURPOSE_CAREGIVER_TRAIT = 22  # a caregiver's own resilience (constant over time)
+PURPOSE_CAREGIVER = 7  # caregiver death
+PURPOSE_CAREGIVER_ILLNESS = 34  # caregiver illness (apart from death and breakdown)
+PURPOSE_CAREGIVER_BREAKDOWN = 35  # caregiver breakdown
+PURPOSE_CAREGIVER_DURATION = 8
+PURPOSES = {
+    "work": PURPOSE_WORK,
+    "report": PURPOSE_REPORT,
+    "caregiver_trait": PURPOSE_CAREGIVER_TRAIT,
+    "caregiver": PURPOSE_CAREGIVER,
+    "caregiver_illness": PURPOSE_CAREGIVER_ILLNESS,
+    "caregiver_breakdown": PURPOSE_CAREGIVER_BREAKDOWN,
+    "caregiver_duration": PURPOSE_CAREGIVER_DURATION,
+}
+
+
+# Parameters of this process (core/parts.py: fields of the parameter record, each compiled
+# from the configuration and the zone's policy; the kernels read ``p.<name>``).
+PARAMS = (
+    # by literacy, effective
+    (
+        "recognition_delay",
+        np.float64,
+        (2,),
+        lambda config, policy: (
+            config.parameters.care.recognition_delay_days,
+            config.parameters.care.recognition_delay_days
+            + config.parameters.care.limited_literacy_recognition_delay_days,
+        ),
+    ),
+    (
+        "coordination_hours",
+        np.float64,
+        (4,),
+        lambda config, policy: config.parameters.switching.coordination_hours_by_need,
+    ),
+    (
+        "no_caregiver_work",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.switching.no_caregiver_work_multiplier,
+    ),
+    (
+        "team_hours_day",
+        np.float64,
+        (3,),
+        lambda config, policy: config.parameters.switching.team_hours_per_day,
+    ),
+    # GP, nurse, social worker
+    (
+        "coordination_share",
+        np.float64,
+        (3,),
+        lambda config, policy: (
+            np.asarray(config.parameters.switching.coordination_share)
+            / max(sum(config.parameters.switching.coordination_share), 1e-12)
+        ),
+    ),
+    (
+        "care_plan_speedup",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.switching.care_plan_speedup,
+    ),
+    (
+        "strain_slowdown",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.switching.strain_slowdown,
+    ),
+    (
+        "cm_work_hours_day",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.switching.cm_work_hours_per_day,
+    ),
+    (
+        "cm_min_need",
+        np.int64,
+        None,
+        lambda config, policy: config.parameters.switching.cm_eligible_min_need,
+    ),
+    (
+        "cm_min_hours",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.switching.cm_eligible_min_hours,
+    ),
+    (
+        "went_wrong_days",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.switching.went_wrong_days,
+    ),
+    (
+        "report_p",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.switching.report_probability,
+    ),
+    (
+        "burden_rise",
+        np.float64,
+        (4,),
+        lambda config, policy: config.parameters.caregivers.burden_rise_per_day,
+    ),
+    (
+        "burden_relief",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.caregivers.burden_relief_per_day,
+    ),
+    (
+        "burden_disrupted",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.caregivers.burden_disrupted_rise_per_day,
+    ),
+    (
+        "overload",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.caregivers.overload_threshold,
+    ),
+    (
+        "cg_illness",
+        np.float64,
+        None,
+        lambda config, policy: per_day(config.parameters.caregivers.illness_per_year),
+    ),
+    (
+        "cg_illness_slope",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.caregivers.illness_burden_slope,
+    ),
+    (
+        "cg_breakdown",
+        np.float64,
+        None,
+        lambda config, policy: per_day(
+            config.parameters.caregivers.breakdown_per_year_at_full_burden
+        ),
+    ),
+    (
+        "cg_death",
+        np.float64,
+        None,
+        lambda config, policy: per_day(config.parameters.caregivers.death_per_year),
+    ),
+    (
+        "cg_illness_days",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.caregivers.illness_days,
+    ),
+    (
+        "cg_breakdown_days",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.caregivers.breakdown_days,
+    ),
+    (
+        "informal_hours_day",
+        np.float64,
+        (4,),
+        lambda config, policy: (
+            np.asarray(config.parameters.costs.informal_care_hours_per_week) / 7.0
+        ),
+    ),
+    (
+        "cm_followup_hours_day",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.case_management.followup_hours_per_week / 7.0,
+    ),
 )
 
 # Switch-moment triggers (acc.switch_by_trigger)

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 
 from .case_management import caseload_capacity
-from .common import day16
+from .common import day16, per_day
 from .practices import count_without_gp, gp_departs
 from .state import (
     CASE_MANAGER,
@@ -26,13 +26,18 @@ from .state import (
     PV_SICK,
     PV_VACANT,
 )
-from .streams import (
-    PURPOSE_PROVIDER,
-    PURPOSE_PROVIDER_DURATION,
-    PURPOSE_PROVIDER_LEAVE,
-    exponential,
-    uniform,
-)
+from .streams import exponential, uniform
+
+# Random-stream purposes of this process, one per decision (their codes date from when the core
+# listed them in core/streams.py; core/parts.py checks every code is used once).
+PURPOSE_PROVIDER_LEAVE = 25  # a provider's departure (retirement, attrition); apart from sick leave
+PURPOSE_PROVIDER = 9  # a provider's sick leave
+PURPOSE_PROVIDER_DURATION = 10
+PURPOSES = {
+    "provider_leave": PURPOSE_PROVIDER_LEAVE,
+    "provider": PURPOSE_PROVIDER,
+    "provider_duration": PURPOSE_PROVIDER_DURATION,
+}
 
 DAYS_PER_YEAR = 365.0
 MIN_VACANCY_FTE = 0.05  # smaller gaps between establishment and staff are not advertised
@@ -41,6 +46,105 @@ MIN_VACANCY_FTE = 0.05  # smaller gaps between establishment and staff are not a
 # need mix implies. ``gp_demand_ref`` (the implied demand at the start) is set from the state
 # by core.params.compile (it needs the zone's initial need mix).
 PARAMS = (
+    (
+        "nursing_hours_day",
+        np.float64,
+        (4,),
+        lambda config, policy: np.asarray(config.parameters.care.nursing_hours_per_week) / 7.0,
+    ),
+    (
+        "ema_alpha",
+        np.float64,
+        None,
+        lambda config, policy: 1.0 / config.parameters.workforce.utilisation_smoothing_days,
+    ),
+    (
+        "strain_rise",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.workforce.strain_rise_per_day,
+    ),
+    (
+        "strain_recovery",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.workforce.strain_recovery_per_day,
+    ),
+    (
+        "comfortable",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.workforce.comfortable_utilisation,
+    ),
+    (
+        "strained_threshold",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.workforce.strained_threshold,
+    ),
+    (
+        "sick_per_day",
+        np.float64,
+        None,
+        lambda config, policy: per_day(config.parameters.workforce.sick_leave_per_year),
+    ),
+    (
+        "sick_slope",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.workforce.sick_leave_strain_slope,
+    ),
+    (
+        "sick_days",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.workforce.sick_leave_days,
+    ),
+    (
+        "attrition_per_day",
+        np.float64,
+        None,
+        lambda config, policy: per_day(config.parameters.workforce.attrition_per_year),
+    ),
+    (
+        "attrition_slope",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.workforce.attrition_strain_slope,
+    ),
+    (
+        "gp_retirement_per_day",
+        np.float64,
+        None,
+        lambda config, policy: per_day(config.scenario.gp_retirement_per_year),
+    ),
+    (
+        "recruit_share_per_day",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.workforce.recruitment_per_year / DAYS_PER_YEAR,
+    ),
+    (
+        "strain_full",
+        np.float64,
+        None,
+        lambda config, policy: max(
+            config.parameters.workforce.strain_full_utilisation,
+            config.parameters.workforce.comfortable_utilisation + 1e-6,
+        ),
+    ),
+    (
+        "vacancy_fill_days",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.workforce.vacancy_fill_days,
+    ),
+    (
+        "gp_vacancy_fill_days",
+        np.float64,
+        None,
+        lambda config, policy: config.parameters.workforce.gp_vacancy_fill_days,
+    ),
     (
         "gp_establishment_elasticity",
         np.float64,
