@@ -207,8 +207,8 @@ PRACTICE_FIELDS = {
     "list_size": np.int32,
     "load_today": np.float32,  # urgent contacts and coordination booked today (contacts)
     # The routine GP queue of practice k is a ring buffer inside the flat arrays
-    # State.queue_pid / State.queue_day: entry j (0 = oldest) sits at
-    # queue_start + ((queue_head + j) & (queue_cap - 1)); queue_cap is a power of two.
+    # State.queue_pid / State.queue_day (the kernels' GpQueues.pid / .day): entry j sits at
+    # queue_start + ((queue_head + j) & (queue_cap - 1)) (0 = oldest); queue_cap: a power of 2.
     "queue_start": np.int64,
     "queue_cap": np.int32,
     "queue_head": np.int32,
