@@ -144,6 +144,10 @@ def test_the_gp_establishment_follows_the_demand_the_need_mix_implies():
 # --- a GP leaving: the list moves --------------------------------------------------------------
 
 
+def _queues(st):
+    return S.GpQueues(st.queue_pid, st.queue_day)
+
+
 def _practice_gps(state, k):
     lo = int(state.prac.gp_start[k])
     return [j for j in range(lo, lo + int(state.prac.gp_slots[k])) if state.prov.state[j] == 0]
@@ -162,7 +166,7 @@ def test_a_leaving_gp_hands_the_list_to_a_colleague():
     lists = state.prac.list_size.copy()
     state.prov.state[j] = S.PV_LEFT
     st, p = views(state, prm)
-    gp_departs(st, p[0], 0, j, 0)
+    gp_departs(st.pat, st.prov, st.prac, _queues(st), st.zone, st.acc, p[0], 0, j, 0)
     assert np.array_equal(state.prac.list_size, lists)  # the practice keeps its list
     new = pat.usual_gp[theirs]
     assert np.all(new != j)
@@ -182,7 +186,7 @@ def test_a_closing_practice_sends_its_patients_elsewhere_in_the_zone():
     total = int(state.prac.list_size.sum())
     state.prov.state[j] = S.PV_LEFT
     st, p = views(state, prm)
-    gp_departs(st, p[0], 0, j, 0)
+    gp_departs(st.pat, st.prov, st.prac, _queues(st), st.zone, st.acc, p[0], 0, j, 0)
     assert state.prac.list_size[k] == 0
     assert int(state.prac.list_size.sum()) == total
     assert np.all(pat.practice[theirs] != k)
@@ -204,9 +208,9 @@ def test_a_patient_nobody_takes_is_counted_without_a_gp():
     n = int(state.prac.list_size[k])
     state.prov.state[j] = S.PV_LEFT
     st, p = views(state, prm)
-    gp_departs(st, p[0], 0, j, 0)
+    gp_departs(st.pat, st.prov, st.prac, _queues(st), st.zone, st.acc, p[0], 0, j, 0)
     assert state.prac.list_size[k] == n
-    count_without_gp(st, 0)
+    count_without_gp(st.prov, st.prac, st.zone, st.acc, 0)
     assert state.acc["without_gp_days"][0] == n
 
 

@@ -152,7 +152,7 @@ def test_the_kernels_recount_agrees_with_the_builder(default_zone):
     st_, layout = default_zone
     prm, _ = compile_params(CFG, layout.policies, st_)
     again = st_.copy()
-    recount(again, prm[0], 0, 0)
+    recount(again.pat, again.zone, prm[0], 0, 0)
     for key in ("alive", "alive_65plus", "alive_group", "need_count"):
         assert np.array_equal(again.zone[key], st_.zone[key]), key
     assert np.allclose(again.zone["utility_sum"], st_.zone["utility_sum"])
