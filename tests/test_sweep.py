@@ -72,6 +72,18 @@ def committed(folder: Path) -> dict[str, int]:
 # --- the study file --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("name", ["sobol_small.toml", "ranking_morris.toml", "ranking_sobol.toml"])
+def test_every_shipped_study_resolves(repo_root, name):
+    # A parameter renamed or turned into a list by a model change must not leave a shipped
+    # study that fails only when someone runs it (the Morris study did, after issue 16).
+    # (default.toml is a compare experiment: tests/test_experiment.py loads it.)
+    assert sorted(p.name for p in (repo_root / "experiments").glob("*.toml")) == sorted(
+        ["default.toml", "sobol_small.toml", "ranking_morris.toml", "ranking_sobol.toml"]
+    ), "a study was added or removed: list it here"
+    plan = resolve_study(repo_root / "experiments" / name)
+    assert plan.n_runs > 0
+
+
 def test_shipped_sobol_study_is_valid_and_has_about_200_runs(repo_root):
     plan = resolve_study(repo_root / "experiments" / "sobol_small.toml")
     s = plan.study
