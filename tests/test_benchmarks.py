@@ -60,6 +60,7 @@ def test_the_phase_benchmark_times_the_days_simulate_runs():
     sys.path.insert(0, str(ROOT))
     from benchmarks import phases
     from benchmarks.run import _build, _zone_config
+
     from zonesim.core.day import simulate
 
     t = phases.phase_seconds(2_000, 20)
