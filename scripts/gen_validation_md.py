@@ -360,11 +360,14 @@ def ranking_sections(data: Path = DATA, img: Path | None = None, page: Path = OU
             "varies across the design points through the parameters and through the "
             "replicates' luck (a parameter that acts at all reshuffles which patients meet "
             "which events later on: the random numbers stay paired, the states drift apart). "
-            "The share of chance, per preset and aim: the variance of the difference between "
-            "replicates at the same point, divided by the replicates, over the variance of "
-            "the replicates' mean across points (`scripts/ranking_sensitivity.py`, "
-            "`chance_shares`). Near 0 the parameters drive the preset's advantage; near 1 "
-            "(or above: the estimate is noisy) chance does, and no index can tell which "
+            "The share of chance, per preset and aim: the variance of the chance that differs "
+            "from point to point (what is left of the paired differences after each point's "
+            "mean and each replicate's mean are taken out: a replicate has the same seed at "
+            "every point, so the luck all points share moves no index), divided by the "
+            "replicates, over the variance of the replicates' mean across points "
+            "(`scripts/ranking_sensitivity.py`, `chance_shares`). Near 0 the parameters drive "
+            "the preset's advantage; near 1 (or above: the estimate is itself noisy) chance "
+            "does, and no index can tell which "
             "parameter matters for that preset and aim.",
             "",
             *morris_chance,
@@ -495,7 +498,7 @@ def pairing_sections(data: Path = DATA) -> list[str]:
         "attrition faster than a 30,000 zone's labour market replaces it), where the status "
         "quo of the same seed stays steady; at 30,000 inhabitants one GP is about 4.5% of the "
         "GP hours. That is a result, not noise: such a preset carries a risk of collapse in "
-        "some zones that the mean hides (docs/validation.md's care paradox shows the loop); "
+        "some zones that the mean hides (the care paradox above shows the loop); "
         "(2) a preset that relieves or moves a bottleneck (`task_shifting` moves GP work to "
         "nurses) removes the source of the status quo's variation between replicates (GP "
         "strain slowing the re-arrangement of care and lengthening GP waits), so what is left "

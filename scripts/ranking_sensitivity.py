@@ -120,9 +120,12 @@ def indices(folder: Path, method: str) -> pd.DataFrame:
 
 def chance_shares(folder: Path) -> pd.DataFrame:
     """How much of each preset's paired difference from the status quo, across the design
-    points, is the replicates' chance: per (aim, policy), the mean over points of the variance
-    of the difference between replicates, divided by the replicates (the noise of the mean the
-    indices are computed on), over the variance of that mean across points. Near 0: the
+    points, is chance: per (aim, policy), the variance of the chance that differs from point to
+    point, divided by the replicates (the noise left in the mean the indices are computed on),
+    over the variance of that mean across points. Replicate r has the same seed at every point,
+    so part of its luck is shared by all points and moves no index; what is left after taking
+    out each point's mean and each replicate's mean (a two-way decomposition, residual degrees
+    of freedom (points - 1) x (replicates - 1)) is the chance that does. Near 0: the
     parameters drive the differences; near 1: chance does, and no index can say which
     parameter matters. NaN with one replicate (chance cannot be told apart)."""
     from zonesim.experiment import RANKING_METRICS
@@ -138,10 +141,15 @@ def chance_shares(folder: Path) -> pd.DataFrame:
         for pol in wide.columns:
             if pol == BASELINE:
                 continue
-            diff = (wide[pol] - wide[BASELINE]).unstack("replicate")
-            between = float(diff.mean(axis=1).var(ddof=1))
-            within = float(diff.var(axis=1, ddof=1).mean()) / n_rep if n_rep > 1 else np.nan
-            share = within / between if between > 0 else np.nan
+            d = (wide[pol] - wide[BASELINE]).unstack("replicate").to_numpy(dtype=float)
+            n_pts = d.shape[0]
+            between = float(np.var(d.mean(axis=1), ddof=1))
+            if n_rep > 1 and n_pts > 1:
+                resid = d - d.mean(axis=1, keepdims=True) - d.mean(axis=0, keepdims=True) + d.mean()
+                noise = float(np.sum(resid**2) / ((n_pts - 1) * (n_rep - 1)))
+                share = noise / n_rep / between if between > 0 else np.nan
+            else:
+                share = np.nan
             rows.append({"aim": aim, "policy": pol, "replicates": n_rep, "chance_share": share})
     return pd.DataFrame(rows)
 
