@@ -35,6 +35,7 @@ MORRIS_STUDY = ROOT / "experiments" / "ranking_morris.toml"
 SOBOL_STUDY = ROOT / "experiments" / "ranking_sobol.toml"
 BASELINE = "status_quo"
 TOP = 4  # parameters Morris passes on to Sobol
+SOBOL_POPULATION = 30_000  # the Sobol step's zone (see write_sobol_study)
 
 
 def _study_folder(study: Path) -> Path:
@@ -117,6 +118,42 @@ def indices(folder: Path, method: str) -> pd.DataFrame:
     return table
 
 
+def chance_shares(folder: Path) -> pd.DataFrame:
+    """How much of each preset's paired difference from the status quo, across the design
+    points, is chance: per (aim, policy), the variance of the chance that differs from point to
+    point, divided by the replicates (the noise left in the mean the indices are computed on),
+    over the variance of that mean across points. Replicate r has the same seed at every point,
+    so part of its luck is shared by all points and moves no index; what is left after taking
+    out each point's mean and each replicate's mean (a two-way decomposition, residual degrees
+    of freedom (points - 1) x (replicates - 1)) is the chance that does. Near 0: the
+    parameters drive the differences; near 1: chance does, and no index can say which
+    parameter matters. NaN with one replicate (chance cannot be told apart)."""
+    from zonesim.experiment import RANKING_METRICS
+    from zonesim.runs.pipeline import load_results
+
+    res = load_results(folder)
+    n_rep = int(res["replicate"].nunique())
+    rows = []
+    for aim, (metric, _better) in RANKING_METRICS.items():
+        wide = res.pivot_table(
+            index=["point", "replicate"], columns="policy", values=metric, aggfunc="mean"
+        )
+        for pol in wide.columns:
+            if pol == BASELINE:
+                continue
+            d = (wide[pol] - wide[BASELINE]).unstack("replicate").to_numpy(dtype=float)
+            n_pts = d.shape[0]
+            between = float(np.var(d.mean(axis=1), ddof=1))
+            if n_rep > 1 and n_pts > 1:
+                resid = d - d.mean(axis=1, keepdims=True) - d.mean(axis=0, keepdims=True) + d.mean()
+                noise = float(np.sum(resid**2) / ((n_pts - 1) * (n_rep - 1)))
+                share = noise / n_rep / between if between > 0 else np.nan
+            else:
+                share = np.nan
+            rows.append({"aim": aim, "policy": pol, "replicates": n_rep, "chance_share": share})
+    return pd.DataFrame(rows)
+
+
 def _short(name: str) -> str:
     return name.removeprefix("parameters.")
 
@@ -131,8 +168,11 @@ def morris(args) -> int:
     per_aim = rank.groupby(["aim", "parameter"])["mu_star"].mean().unstack("aim")
     order = per_aim.max(axis=1).sort_values(ascending=False)
     top = list(order.index[:TOP])
+    chance = chance_shares(folder)
+    chance.to_csv(DATA / "ranking_morris_chance.csv", index=False)
     summary = {
         "points": int(table.attrs["points"]),
+        "replicates": int(chance["replicates"].iloc[0]),
         "folder": str(folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder),
         "top": top,
         "mean_rank_mu_star": {k: round(float(v), 4) for k, v in order.items()},
@@ -151,7 +191,7 @@ def write_sobol_study(top: list[str]) -> None:
 
     morris_study = tomllib.loads(MORRIS_STUDY.read_text(encoding="utf-8"))
     bounds = morris_study["design"]["parameters"]
-    n = 16
+    n = 16  # Saltelli base samples: 16 x (4 + 2) points
     lines = [
         "# Sobol indices of the presets' paired differences from the status quo, over the few",
         "# flagged assumptions that Morris screening (experiments/ranking_morris.toml) ranks",
@@ -159,15 +199,21 @@ def write_sobol_study(top: list[str]) -> None:
         "#   zonesim sweep experiments/ranking_sobol.toml --executor processes --workers 2",
         "#   python scripts/ranking_sensitivity.py sobol",
         f"# Saltelli: n * (D + 2) = {n} * {len(top) + 2} = {n * (len(top) + 2)} points "
-        "x 7 presets.",
+        f"x 7 presets x {int(morris_study.get('replicates', 1))} replicates, on a zone of "
+        f"{max(int(morris_study['population']), SOBOL_POPULATION):,} inhabitants.",
         "",
         'name = "ranking_sobol"',
         'description = "Sobol indices of the assumptions Morris ranks highest, per preset and aim"',
     ]
-    for key in ("scenario", "years", "warmup_days", "seed", "population", "retries"):
+    for key in ("scenario", "years", "warmup_days", "seed", "retries"):
         lines.append(f"{key} = {json.dumps(morris_study[key])}")
+    # A larger zone than the screening's: at 10,000 inhabitants and 2 replicates the replicates'
+    # chance is most of the variance of a preset's advantage across points (chance_shares), and
+    # Sobol's indices would mostly apportion chance. Three times the zone, a third of the noise.
+    lines.append(f"population = {max(int(morris_study['population']), SOBOL_POPULATION)}")
     lines.append("policies = [" + ", ".join(json.dumps(p) for p in morris_study["policies"]) + "]")
-    lines += ["replicates = 1", "", "[design]", 'method = "sobol"', f"n = {n}", "seed = 18", ""]
+    lines.append(f"replicates = {int(morris_study.get('replicates', 1))}")
+    lines += ["", "[design]", 'method = "sobol"', f"n = {n}", "seed = 18", ""]
     lines.append("[design.parameters]")
     for k in top:
         lines.append(f'"{k}" = {json.dumps(bounds[k])}')
@@ -181,6 +227,7 @@ def sobol(args) -> int:
     table = table[table["kind"] == "diff"]
     DATA.mkdir(parents=True, exist_ok=True)
     table.to_csv(DATA / "ranking_sobol.csv", index=False)
+    chance_shares(folder).to_csv(DATA / "ranking_sobol_chance.csv", index=False)
     print(table.groupby(["aim", "parameter"])[["S1", "ST"]].mean().round(3).to_string())
     return 0
 

@@ -304,3 +304,45 @@ def test_bad_psa_ranges_file_exits_2_naming_the_field(zonesim_main, tmp_cwd, con
     assert err.count("\n") == 1 and err.startswith("zonesim: error: "), err
     assert needle in err and "fitted.json" in err
     assert sorted(p.name for p in tmp_cwd.iterdir()) == before
+
+
+def test_fitted_sets_the_fitted_values_as_the_point_estimate(zonesim_main, tmp_cwd):
+    """--fitted applies a fit's values like -o overrides (a list element sets its list, the
+    others from the configuration); a -o of the user's comes after and wins; a bad file is one
+    line naming --fitted, exit code 2."""
+    from zonesim.config import load_config
+
+    fitted = {
+        "parameters": {
+            "parameters.costs.case_manager_fte_year": {
+                "value": 75000.0,
+                "dist": "uniform",
+                "bounds": [70000.0, 80000.0],
+            },
+            "parameters.secondary.admission_after_specialist[2]": {
+                "value": 0.05,
+                "dist": "uniform",
+                "bounds": [0.04, 0.16],
+            },
+        }
+    }
+    (tmp_cwd / "fitted.json").write_text(json.dumps(fitted))
+    rc, out, err = zonesim_main(
+        "compare",
+        *TINY,
+        "--fitted",
+        "fitted.json",
+        "--no-figures",
+        "--format",
+        "json",
+        "-o",
+        "parameters.costs.case_manager_fte_year=76000",
+    )
+    assert rc == 0, err
+    over = json.loads(out)["experiment"]["overrides"]
+    adm = list(load_config().parameters.secondary.admission_after_specialist)
+    adm[2] = 0.05
+    assert f"parameters.secondary.admission_after_specialist={json.dumps(adm)}" in over
+    assert over[-1] == "parameters.costs.case_manager_fte_year=76000"  # the user's last
+    rc, out, err = zonesim_main("compare", *TINY, "--fitted", "nope.json")
+    assert rc == 2 and out == "" and err.count("\n") == 1 and "--fitted" in err, err

@@ -193,3 +193,23 @@ def test_a_fit_on_a_local_dask_cluster_evaluates_the_same_trials(tmp_path):
     same = here.trials.merge(there.trials, on=KEY, suffixes=("_here", "_there"))
     assert len(same) >= 1 and 0 in set(same["trial_here"])
     assert np.allclose(same["loss_here"], same["loss_there"])
+
+
+def test_a_fit_keeps_the_inputs_within_their_tolerance():
+    """An input is kept, not fitted: within its tolerance it adds nothing to a trial's loss;
+    outside it (a fitted assumption moved the caseload the cap was set from), it adds its
+    squared distance beyond the tolerance and the trial is not plausible."""
+    from zonesim.calibration import INPUT
+    from zonesim.fit import trial_loss
+
+    fit_t = Target("gp_contacts_per_capita", 5.1, 0.4, "test")
+    cap = Target("caseload_per_cm_fte", 57.5, 17.5, "test", kind=INPUT)
+    inside = {"gp_contacts_per_capita": (5.1, 0.0), "caseload_per_cm_fte": (50.0, 0.0)}
+    outside = {"gp_contacts_per_capita": (5.1, 0.0), "caseload_per_cm_fte": (22.5, 0.0)}
+    a = trial_loss([fit_t], inside, [cap])
+    b = trial_loss([fit_t], outside, [cap])
+    assert a["loss"] == 0.0 and a["plausible"]
+    assert b["loss"] == pytest.approx(1.0) and not b["plausible"]  # 22.5 is one tolerance out
+    assert trial_loss([fit_t], outside)["plausible"]  # without kept inputs: not checked
+    # the default fit keeps every input of the calibration
+    assert {t.metric for t in load_spec().kept_targets()} >= {"caseload_per_cm_fte"}

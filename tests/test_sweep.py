@@ -72,6 +72,18 @@ def committed(folder: Path) -> dict[str, int]:
 # --- the study file --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("name", ["sobol_small.toml", "ranking_morris.toml", "ranking_sobol.toml"])
+def test_every_shipped_study_resolves(repo_root, name):
+    # A parameter renamed or turned into a list by a model change must not leave a shipped
+    # study that fails only when someone runs it (the Morris study did, after issue 16).
+    # (default.toml is a compare experiment: tests/test_experiment.py loads it.)
+    assert sorted(p.name for p in (repo_root / "experiments").glob("*.toml")) == sorted(
+        ["default.toml", "sobol_small.toml", "ranking_morris.toml", "ranking_sobol.toml"]
+    ), "a study was added or removed: list it here"
+    plan = resolve_study(repo_root / "experiments" / name)
+    assert plan.n_runs > 0
+
+
 def test_shipped_sobol_study_is_valid_and_has_about_200_runs(repo_root):
     plan = resolve_study(repo_root / "experiments" / "sobol_small.toml")
     s = plan.study
@@ -570,3 +582,40 @@ def test_zonesim_sweep_is_the_pipelines_function_and_nothing_imports_in_a_circle
     src = pathlib.Path(zonesim.executors.__file__).read_text()
     imported = [n.module or "" for n in ast.walk(ast.parse(src)) if isinstance(n, ast.ImportFrom)]
     assert not [m for m in imported if m.startswith(("runs", "experiment", "sweep"))]
+
+
+def test_sweep_draws_the_fitted_ranges_with_psa_ranges(tmp_path, repo_root, capsys):
+    """`zonesim sweep --psa-ranges fitted.json`: every replicate draws the fitted parameters
+    once, from their plausible ranges, the same draw under every policy; a missing file is one
+    line and exit code 2, nothing written."""
+    from zonesim.cli import main
+    from zonesim.fit import read_fitted
+
+    study = write(
+        tmp_path / "t.toml",
+        TINY.replace('"policy.case_manager_fte_per_100k" = [0.0, 20.0]\n', "").replace(
+            "{bounds = [5.0, 9.0], levels = 2}", "[7.0]"
+        ),
+    )
+    fitted = repo_root / "docs" / "data" / "fit" / "fitted.json"
+    out = tmp_path / "res"
+    assert main(["sweep", str(study), "--psa-ranges", str(fitted), "--out", str(out), "-q"]) == 0
+    runs = load_results(out)
+    keys = [c for c in runs.columns if c.startswith("psa.")]
+    fitted_keys = {u.key for u in read_fitted(fitted).parameters}
+    bounds = {k: v["bounds"] for k, v in json.loads(fitted.read_text())["parameters"].items()}
+    assert {f"psa.{k}" for k in fitted_keys} <= set(keys)  # (other assumptions are drawn too)
+    for k in fitted_keys:
+        lo, hi = bounds[k]
+        assert runs[f"psa.{k}"].between(lo, hi).all(), k
+    for k in keys:
+        per_rep = runs.groupby("replicate")[k].nunique()
+        assert (per_rep == 1).all(), k  # the same draw for every policy of a replicate
+    assert runs.groupby("replicate")[keys[0]].first().nunique() == runs["replicate"].nunique()
+    capsys.readouterr()
+    bad = tmp_path / "res2"
+    assert (
+        main(["sweep", str(study), "--psa-ranges", str(tmp_path / "no.json"), "--out", str(bad)])
+        == 2
+    )
+    assert "--psa-ranges" in capsys.readouterr().err and not bad.exists()

@@ -13,6 +13,11 @@ The fit is a small adapter around Optuna (the ``fit`` extra; imported only here,
   the seeds' own noise is kept per target (its standard error) and the loss's noise floor
   (what the noise alone adds to the loss) is reported next to it. The first trial is the
   defaults, so the fit never reports values worse than the model's own on the fit's seeds;
+- **inputs are kept**: a fitted assumption can move a figure that sets a parameter (the case
+  managers' hours per client move the caseload whose cap was set from the published range), so
+  an input outside its tolerance adds its squared distance beyond the tolerance to the loss and
+  makes the trial implausible; within its tolerance an input adds nothing (it is kept, not
+  fitted);
 - **plausible ranges**: a trial is *plausible* when every fitting target is met, allowing two
   standard errors of seed noise (``|mean - value| <= tolerance + 2 se``), as in history
   matching. A parameter the fitting targets constrain (its importance for the loss, Optuna's
@@ -123,6 +128,14 @@ class FitSpec:
 
         return self.targets or targets_of(FIT)
 
+    def kept_targets(self):
+        """The inputs: figures that set a parameter, which a fit must leave within their
+        tolerance (a fitted assumption may move one, e.g. the case managers' hours per client
+        move the caseload the cap was set from). None when the spec names its own targets."""
+        from .calibration import INPUT, targets_of
+
+        return () if self.targets else targets_of(INPUT)
+
     def key(self) -> dict[str, Any]:
         """What makes two fits the same fit (a journal is resumed only under the same key)."""
         return {
@@ -134,6 +147,7 @@ class FitSpec:
             "sampler_seed": self.sampler_seed,
             "startup_trials": self.startup_trials,
             "targets": [(t.metric, t.value, t.tolerance, t.sense) for t in self.fitting_targets()],
+            "kept": [(t.metric, t.value, t.tolerance, t.sense) for t in self.kept_targets()],
         }
 
 
@@ -311,14 +325,24 @@ def summarise(per_seed: Sequence[Mapping[str, float]]) -> dict[str, tuple[float,
     return out
 
 
-def trial_loss(targets, stats: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
+def trial_loss(targets, stats: Mapping[str, tuple[float, float]], kept=()) -> dict[str, Any]:
     """The loss of one trial from its per-metric ``(mean, se)`` over seeds.
 
-    loss: the mean over ``targets`` of the squared distance beyond each target in tolerances;
+    loss: the mean over ``targets`` of the squared distance beyond each target in tolerances,
+    plus, for each of the ``kept`` targets (the inputs), the squared distance by which it
+    leaves its tolerance (0 while within: an input is kept, not fitted);
     noise_floor: what the seeds' noise alone adds to it on average (the mean of
-    ``(se / tolerance)**2``); plausible: every target met within its tolerance plus
-    ``NOISE_SE`` standard errors."""
+    ``(se / tolerance)**2``); plausible: every target, kept ones included, met within its
+    tolerance plus ``NOISE_SE`` standard errors."""
     d2, noise, plausible = [], [], True
+    penalty = 0.0
+    for t in kept:
+        mean, se = stats[t.metric]
+        scale = t.tolerance if t.tolerance > 0 else max(abs(t.value) * 0.1, 1e-9)
+        if not t.check(mean):
+            beyond = abs(_distance(t, mean)) - (1.0 if t.sense == "=" else 0.0)
+            penalty += max(beyond, 0.0) ** 2
+        plausible &= bool(replace(t, tolerance=t.tolerance + NOISE_SE * se).check(mean))
     for t in targets:
         mean, se = stats[t.metric]
         d = _distance(t, mean)
@@ -328,7 +352,7 @@ def trial_loss(targets, stats: Mapping[str, tuple[float, float]]) -> dict[str, A
         slack = NOISE_SE * se
         shifted = replace(t, tolerance=t.tolerance + slack)
         plausible &= bool(shifted.check(mean))
-    loss = float(sum(d2) / len(d2))
+    loss = float(sum(d2) / len(d2)) + penalty
     return {
         "loss": loss if math.isfinite(loss) else math.inf,
         "noise_floor": float(sum(noise) / len(noise)),
@@ -457,6 +481,7 @@ def fit(
     study = _open_study(spec, folder)
     t0 = time.perf_counter()
     targets = spec.fitting_targets()
+    kept = spec.kept_targets()
     dists = _distributions(spec)
 
     # A trial cut off by a kill (asked, never told) is failed and asked again with its values.
@@ -522,7 +547,7 @@ def fit(
                     runs = got.pop(number)
                     per_seed = [runs[j] for j in range(len(spec.seeds))]
                     stats = summarise(per_seed)
-                    score = trial_loss(targets, stats)
+                    score = trial_loss(targets, stats, kept)
                     trial.set_user_attr("noise_floor", score["noise_floor"])
                     trial.set_user_attr("plausible", score["plausible"])
                     trial.set_user_attr("mean", {m: v[0] for m, v in stats.items()})
@@ -679,7 +704,7 @@ def _write(spec, folder, study, best, confirm, evaluated, seconds) -> FitResult:
             next(t for t in TARGETS if t.metric == r["metric"]).check(r["simulated_default"])
         )
     targets = pd.DataFrame(trows)
-    fit_score = trial_loss(spec.fitting_targets(), stats)
+    fit_score = trial_loss(spec.fitting_targets(), stats, spec.kept_targets())
 
     provenance = {
         "spec": spec.source,
@@ -695,7 +720,9 @@ def _write(spec, folder, study, best, confirm, evaluated, seconds) -> FitResult:
         "loss": best.value,
         "noise_floor": best.user_attrs.get("noise_floor"),
         "loss_confirm": fit_score["loss"],
-        "loss_default_confirm": trial_loss(spec.fitting_targets(), dstats)["loss"],
+        "loss_default_confirm": trial_loss(spec.fitting_targets(), dstats, spec.kept_targets())[
+            "loss"
+        ],
         "plausible_trials": n_plaus,
         "ranges_from": basis,
         "zonesim": __version__,

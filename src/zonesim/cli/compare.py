@@ -8,6 +8,7 @@
     zonesim compare --from-checkpoint warm.npz   every replicate starts from a saved model
     zonesim compare --psa 16                     16 replicates, each with its own parameter draw
     zonesim compare --psa 16 --psa-ranges fit/fitted.json   fitted parameters from their ranges
+    zonesim compare --fitted docs/data/fit/fitted.json       the fitted values as point estimate
 
 Every replicate warms up once (under ``--warmup-policy``, default status_quo) and every policy is
 branched from that state. Prints the comparison over the whole horizon, the differences by window
@@ -94,6 +95,12 @@ def register(subparsers) -> None:
         "fitted.json, or its folder) from its ranges; turns the PSA on",
     )
     p.add_argument(
+        "--fitted",
+        metavar="FILE",
+        help="set the fitted values of a fit (zonesim calibrate --fit's fitted.json, or its "
+        "folder) as the point estimate: applied like -o overrides, before any -o of yours",
+    )
+    p.add_argument(
         "--executor",
         "-e",
         metavar="KIND",
@@ -165,9 +172,38 @@ def build_experiment(args: argparse.Namespace):
             exp = exp.replace(psa=True)
     if args.psa_ranges is not None:
         exp = exp.replace(psa=with_ranges(exp.psa, args.psa_ranges))
+    if args.fitted is not None:
+        exp = exp.replace(overrides=(*exp.overrides, *fitted_overrides(exp, args.fitted)))
     if args.override:
         exp = exp.replace(overrides=(*exp.overrides, *args.override))
     return exp
+
+
+def fitted_overrides(exp, path: str) -> list[str]:
+    """A fit's fitted values as ``key=value`` overrides (a list element sets its whole list,
+    the other elements taken from the experiment's configuration)."""
+    import json
+
+    from ..config import load_config
+    from ..errors import ZonesimInputError
+    from ..fit import fitted_values
+    from ..runs.psa import as_overrides
+
+    try:
+        values = fitted_values(path)
+    except ZonesimInputError as exc:  # name the option
+        raise ZonesimInputError(
+            exc.expected, source="<argument>", field="--fitted", value=path
+        ) from None
+    except (OSError, KeyError, TypeError, ValueError):
+        raise ZonesimInputError(
+            "a fitted.json of zonesim calibrate --fit (or its folder)",
+            source="<argument>",
+            field="--fitted",
+            value=path,
+        ) from None
+    base = load_config(exp.config) if exp.config is not None else load_config()
+    return [f"{k}={json.dumps(v)}" for k, v in as_overrides(values, base).items()]
 
 
 def with_ranges(psa, path: str):

@@ -7,6 +7,7 @@
     zonesim sweep STUDY.toml --status                             done / failed / missing
     zonesim sweep STUDY.toml --compact                            merge the per-run files
     zonesim sweep STUDY.toml --dry-run                            check and describe, run nothing
+    zonesim sweep STUDY.toml --psa-ranges docs/data/fit/fitted.json   draw the fitted parameters
 
 Results go to ``results/sweeps/<name>/`` (or ``--out``), one Parquet file per run; rerunning
 skips what is done. Exit codes: 0 every run done, 1 some runs failed after their retries (rerun
@@ -67,6 +68,13 @@ def register(subparsers) -> None:
     )
     p.add_argument(
         "--retries", type=int, metavar="N", help="extra attempts of a failing run (default 2)"
+    )
+    p.add_argument(
+        "--psa-ranges",
+        metavar="FILE",
+        help="draw the parameters of a fitted-ranges file (zonesim calibrate --fit's "
+        "fitted.json, or its folder) from its ranges, once per replicate; turns the study's "
+        "PSA on (parameters its [psa] names keep their own distribution)",
     )
     what = p.add_mutually_exclusive_group()
     what.add_argument(
@@ -140,6 +148,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     study = S.load_study(target)
+    if args.psa_ranges is not None:
+        import dataclasses
+
+        from .compare import with_ranges
+
+        study = dataclasses.replace(study, psa=with_ranges(study.psa, args.psa_ranges))
     spec = resolve_executor(
         args.executor, workers=args.workers, site=args.site, study=study.executor
     )
