@@ -360,14 +360,17 @@ def pick_event(p, pat, i, u, band, probs):
     return -1
 
 
+# The discipline of each allied-care event, EV_PHYSIO .. EV_SOCIAL_WORK in order.
+ALLIED_DISCIPLINES = (PHYSIO, PSYCHOLOGIST, SOCIAL_WORKER)
+assert EV_PSYCHOLOGY == EV_PHYSIO + 1 and EV_SOCIAL_WORK == EV_PHYSIO + 2
+
+
 @njit(cache=True, _nrt=False, inline="always")
-def handle_event(
-    pat, cg, prov, prac, gpq, zones, accs, episodes, cmq, req, p, z, i, day, key, u, band, probs
+def carry_out(
+    pat, cg, prov, prac, gpq, zones, accs, episodes, cmq, req, p, z, i, day, key, k, band
 ):
-    """The slow path: pick the event the draw ``u`` fell on and carry it out."""
-    k = pick_event(p, pat, i, u, band, probs)
-    if k < 0:
-        return
+    """The slow path: carry out event ``k`` of patient i, the daily draw's or a care gap's. The
+    one place the patient pass calls each process kernel."""
     if k == EV_FALL:
         on_fall(pat, cg, zones, accs, episodes, req, p, z, i, day, key, band)
     elif k == EV_NEED_PROGRESSION:
@@ -388,12 +391,8 @@ def handle_event(
         direct_specialist(pat, prov, prac, gpq, zones, accs, req, p, z, i, day, key)
     elif k == EV_EMERGENCY:
         emergency_visit(zones, accs, req, p, z, i, day, key, False)
-    elif k == EV_PHYSIO:
-        allied_contact(pat, zones, accs, p, z, i, day, key, PHYSIO)
-    elif k == EV_PSYCHOLOGY:
-        allied_contact(pat, zones, accs, p, z, i, day, key, PSYCHOLOGIST)
-    elif k == EV_SOCIAL_WORK:
-        allied_contact(pat, zones, accs, p, z, i, day, key, SOCIAL_WORKER)
+    elif EV_PHYSIO <= k <= EV_SOCIAL_WORK:
+        allied_contact(pat, zones, accs, p, z, i, day, key, ALLIED_DISCIPLINES[k - EV_PHYSIO])
 
 
 @njit(cache=True, _nrt=False)
@@ -410,27 +409,48 @@ def patient_events(
         band = min((day - np.int64(pat.birth_day[i])) // AGE_BAND_DAYS, N_AGE_BANDS - 1)
         u = draw_u32(key, i, day, PURPOSE_DAILY)
         if u < t[sit, band, pat.need[i], pat.literacy[i], pat.ses[i], pat.propensity[i]]:
-            handle_event(
-                pat,
-                cg,
-                prov,
-                prac,
-                gpq,
-                zones,
-                accs,
-                episodes,
-                cmq,
-                req,
-                p,
-                z,
-                i,
-                day,
-                key,
-                u,
-                band,
-                probs,
-            )
+            k = pick_event(p, pat, i, u, band, probs)
+            if k >= 0:
+                carry_out(
+                    pat,
+                    cg,
+                    prov,
+                    prac,
+                    gpq,
+                    zones,
+                    accs,
+                    episodes,
+                    cmq,
+                    req,
+                    p,
+                    z,
+                    i,
+                    day,
+                    key,
+                    k,
+                    band,
+                )
         # Care gaps (process 2, core/need.py): their excess hazards draw on a purpose of their
         # own, after the daily event, so the daily draw is the same under every policy.
         if pat.care_gaps[i]:
-            care_gap_events(pat, cg, zones, accs, req, p, z, i, day, key, band)
+            k = care_gap_events(pat, zones, accs, p, z, i, day, key, band)
+            if k >= 0:
+                carry_out(
+                    pat,
+                    cg,
+                    prov,
+                    prac,
+                    gpq,
+                    zones,
+                    accs,
+                    episodes,
+                    cmq,
+                    req,
+                    p,
+                    z,
+                    i,
+                    day,
+                    key,
+                    k,
+                    band,
+                )

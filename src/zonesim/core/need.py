@@ -28,8 +28,14 @@ from .common import (
     refresh_utility,
 )
 from .demography import add_caregiver
-from .hospital import admit
-from .state import DECEASED, F_CARE_PLAN, F_GP_WAITING, IN_HOSPITAL
+from .state import (
+    DECEASED,
+    EV_AVOIDABLE_ADMISSION,
+    EV_NEED_PROGRESSION,
+    F_CARE_PLAN,
+    F_GP_WAITING,
+    IN_HOSPITAL,
+)
 from .streams import PURPOSE_CARE_PLAN, uniform
 
 # Random-stream purposes of this process, one per decision (their codes date from when the core
@@ -104,10 +110,12 @@ def need_progression(pat, cg, zones, accs, p, z, i, day, key):
 
 
 @njit(cache=True, _nrt=False)
-def care_gap_events(pat, cg, zones, accs, req, p, z, i, day, key, band):
+def care_gap_events(pat, zones, accs, p, z, i, day, key, band):
     """Today's excess hazards of patient i's open care gaps (called from the daily patient
     pass for a patient with any gap bit set): one draw of its own purpose picks need
-    progression, an avoidable admission or nothing."""
+    progression, an avoidable admission or nothing. Returns the event to carry out
+    (``EV_NEED_PROGRESSION``, ``EV_AVOIDABLE_ADMISSION``) or -1: the patient pass carries it
+    out (events.carry_out), as it does the daily draw's."""
     gaps = np.int64(pat.care_gaps[i])
     if gaps & GAP_FOLLOWUP_PENDING and not (pat.flags[i] & F_GP_WAITING):
         # The follow-up left the GP queue without a contact (gave up, went to the emergency
@@ -116,7 +124,7 @@ def care_gap_events(pat, cg, zones, accs, req, p, z, i, day, key, band):
         open_gap(pat, zones, accs, p, z, i, GAP_FOLLOWUP)
         gaps = np.int64(pat.care_gaps[i])
     if not (gaps & GAP_ACTIVE) or pat.situation[i] >= IN_HOSPITAL:
-        return
+        return -1
     acc = accs[z]
     prog_x = 0.0
     adm_x = 0.0
@@ -133,14 +141,15 @@ def care_gap_events(pat, cg, zones, accs, req, p, z, i, day, key, band):
             prog *= p.preferential_need
     adm = p.avoidable_rate[need] * adm_x
     if prog + adm <= 0.0:
-        return
+        return -1
     u = uniform(key, i, day, PURPOSE_CARE_GAP)
     if u < prog:
         acc.gap_progressions += 1.0
-        need_progression(pat, cg, zones, accs, p, z, i, day, key)
-    elif u < prog + adm:
+        return EV_NEED_PROGRESSION
+    if u < prog + adm:
         acc.gap_avoidable_admissions += 1.0
-        admit(zones, req, p, z, i, day, key, True)
+        return EV_AVOIDABLE_ADMISSION
+    return -1
 
 
 @njit(cache=True, _nrt=False)
