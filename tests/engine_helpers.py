@@ -26,11 +26,25 @@ def run(population=3000, seed=11, days=120, **kw):
     return state
 
 
+def _hash_array(h, a) -> None:
+    """Feed one array to ``h``: a record (structured) array field by field, in sorted field-name
+    order (the name's bytes, then the field's contiguous bytes), so that reordering a record's
+    fields changes nothing; a plain array as its contiguous bytes."""
+    names = a.dtype.names
+    if names is None:
+        h.update(np.ascontiguousarray(a).view(np.uint8).tobytes())
+        return
+    for name in sorted(names):
+        h.update(name.encode())
+        _hash_array(h, a[name])
+
+
 def digest(state) -> str:
-    """sha256 of every array of the state, in a fixed order."""
+    """sha256 of every array of the state, in a fixed order, independent of the layout of its
+    records (the zone and accumulator records are hashed field by field, by name)."""
     h = hashlib.sha256()
     for part in state:
         arrays = part if isinstance(part, tuple) else (part,)
         for a in arrays:
-            h.update(np.ascontiguousarray(a).view(np.uint8).tobytes())
+            _hash_array(h, np.asarray(a))
     return h.hexdigest()

@@ -187,6 +187,26 @@ def test_same_seed_gives_identical_bits_and_other_seed_differs():
     assert a != c
 
 
+def test_digest_ignores_record_layout_but_not_values():
+    """The stored baselines' digest hashes a record field by field, by name: reordering the
+    fields of the accumulator or zone record (a field moved beside its process) leaves it
+    unchanged, while any changed number changes it."""
+    state = run(population=400, seed=5, days=10)
+
+    def reordered(rec):
+        dt = np.dtype([(n, *rec.dtype.fields[n][:1]) for n in reversed(rec.dtype.names)])
+        out = np.zeros(rec.shape, dt)
+        for n in rec.dtype.names:
+            out[n] = rec[n]
+        return out
+
+    moved = state._replace(acc=reordered(state.acc), zone=reordered(state.zone))
+    assert moved.acc.dtype.names != state.acc.dtype.names
+    assert digest(moved) == digest(state)
+    moved.acc["falls"][0] += 1.0
+    assert digest(moved) != digest(state)
+
+
 def test_stretches_do_not_change_results():
     """Running 100 days at once or in uneven pieces gives the same bits."""
     cfg, pol, s1, layout, prm, tables = build(population=3000, seed=8)
