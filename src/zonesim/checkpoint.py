@@ -14,8 +14,11 @@ A checkpoint is one ``.npz`` file (numpy's zip of ``.npy`` arrays) holding
 It loads with ``allow_pickle=False``: a checkpoint holds numbers and JSON, never code, so a
 file from elsewhere cannot run anything when loaded. Loading rebuilds the model from the saved
 configuration, policies and seed (the same layout as the saved one), then overwrites every array
-with the saved one; any difference in the set of arrays, a shape or a dtype (a checkpoint of
-another state layout) is refused with one line.
+with the saved one. Records (the zone, accumulator and parameter records) are matched field by
+field by name, so a checkpoint whose records list the same fields in another order loads (the
+order changes when an accumulator or parameter moves beside its process); any other difference
+in the set of arrays or fields, a shape or a dtype (a checkpoint of another state layout) is
+refused with one line naming the file.
 
 Branching (:func:`branch`) starts a new model under another policy from a model's current
 state: the population, its health, care situations, queues, waiting lists, the GPs and every
@@ -288,6 +291,34 @@ def load(path: str | Path, *, agents: bool | None = None, cls: type | None = Non
     return model
 
 
+def _as_layout(src: np.ndarray, dtype: np.dtype, name: str, source: Any, made_by: str):
+    """``src`` (a copy) with ``dtype``. A record (the zone, accumulator and parameter records) is
+    matched field by field by name, so a checkpoint whose records list the same fields in
+    another order (e.g. before an accumulator moved beside its process) still loads; any other
+    difference (a field missing or unknown, another dtype) is one clear line."""
+    if src.dtype == dtype:
+        return src.copy()
+    if src.dtype.names is not None and dtype.names is not None:
+        missing = sorted(set(dtype.names) - set(src.dtype.names))
+        extra = sorted(set(src.dtype.names) - set(dtype.names))
+        other = [f for f in dtype.names if f in src.dtype.fields and src.dtype[f] != dtype[f]]
+        if not (missing or extra or other):
+            out = np.empty(src.shape, dtype)
+            for f in dtype.names:
+                out[f] = src[f]
+            return out
+        raise _bad(
+            Path(str(source)),
+            f"the checkpoint's record {name} has other fields ({made_by}; missing "
+            f"{missing[:3]}, unknown {extra[:3]}, another dtype {other[:3]})",
+        )
+    raise _bad(
+        Path(str(source)),
+        f"the checkpoint's {name} is {src.dtype}{list(src.shape)}, this model's "
+        f"{dtype} ({made_by})",
+    )
+
+
 def restore(model, arrays: dict[str, np.ndarray], meta: dict[str, Any], source: Any) -> None:
     """Overwrite a freshly built ``model`` (same configuration, policies, seed and horizon)
     with saved arrays and metadata."""
@@ -305,18 +336,22 @@ def restore(model, arrays: dict[str, np.ndarray], meta: dict[str, Any], source: 
             "the checkpoint's state has another layout (made by zonesim "
             f"{meta.get('zonesim_version')}; missing {missing[:3]}, unknown {extra[:3]})",
         )
+    made_by = f"made by zonesim {meta.get('zonesim_version')}"
     for name, dst in target.items():
-        src = saved[name]
-        if src.shape != dst.shape or src.dtype != dst.dtype:
+        src = _as_layout(saved[name], dst.dtype, name, source, made_by)
+        if src.shape != dst.shape:
             raise _bad(
                 Path(str(source)),
-                f"the checkpoint's {name} is {src.dtype}{list(src.shape)}, this model's "
-                f"{dst.dtype}{list(dst.shape)} (made by zonesim {meta.get('zonesim_version')})",
+                f"the checkpoint's {name} has shape {list(src.shape)}, this model's "
+                f"{list(dst.shape)} ({made_by})",
             )
         np.copyto(dst, src)  # in place: agents are views on these arrays
-    model.acc_start = arrays["acc_start"].copy()
+    acc_dtype = model.state.acc.dtype
+    model.acc_start = _as_layout(arrays["acc_start"], acc_dtype, "acc_start", source, made_by)
     model.planned_fte = arrays["planned_fte"].copy()
     snaps = arrays.get("snapshots")
+    if snaps is not None:
+        snaps = _as_layout(snaps, acc_dtype, "snapshots", source, made_by)
     model.snapshots = [
         (int(d), snaps[i].copy()) for i, d in enumerate(meta.get("snapshot_days", []))
     ]

@@ -73,6 +73,9 @@ PARAMS = (
     ),
 )
 ACCUMULATORS = (
+    # long-standing counts of this process (moved from state._ACC_FIELDS, issue 14)
+    ("cm_allocations", np.float64, None),
+    ("cm_wait_days", np.float64, None),  # summed over allocations: days from request to CM
     ("cm_queue_days", np.float64, None),  # days waited by every eligible request
     ("cm_hours_available", np.float64, None),  # case managers' hours at work
     ("cm_hours_asked", np.float64, None),  # hours their clients asked

@@ -27,7 +27,7 @@ from .common import (
 )
 from .gatekeeper import request_gp
 from .hospital import specialist_request
-from .state import F_GP_WAITING, F_SPEC_INTENT, NURSE, PHYSIO, PSYCHOLOGIST, SOCIAL_WORKER
+from .state import F_GP_WAITING, F_SPEC_INTENT, N_GROUPS, NURSE, PHYSIO, PSYCHOLOGIST, SOCIAL_WORKER
 from .streams import uniform
 
 # Random-stream purposes of this process, one per decision (their codes date from when the core
@@ -132,7 +132,18 @@ PARAMS = (
         lambda c, p: c.parameters.switching.report_probability_with_point,
     ),
 )
-ACCUMULATORS = (("info_point_recognitions", np.float64, None),)
+ACCUMULATORS = (
+    # long-standing counts of this process (moved from state._ACC_FIELDS, issue 14)
+    # a rationed allied contact: a component of unmet_need_days (zonesim.metrics.UNMET_COMPONENTS)
+    ("unmet_rationed_days", np.float64, (N_GROUPS,)),
+    ("specialist_self_referrals", np.float64, None),  # direct access requests
+    ("nurse_followups", np.float64, None),
+    ("physio_sessions", np.float64, None),
+    ("psychology_sessions", np.float64, None),
+    ("social_work_contacts", np.float64, None),
+    ("rationed_contacts", np.float64, None),  # allied contacts not served (capacity)
+    ("info_point_recognitions", np.float64, None),
+)
 
 
 def metrics(w, person_years):

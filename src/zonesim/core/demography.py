@@ -36,6 +36,7 @@ from .state import (
     F_SPEC_WAITING,
     F_UNRESOLVED,
     N_AGE_BANDS,
+    N_GROUPS,
     N_PROPENSITY,
     PV_ACTIVE,
     STABLE,
@@ -143,6 +144,16 @@ PARAMS = (
             axis=1,
         ),
     ),
+)
+
+# What demography counts (core/parts.py): deaths (each counted in ``die``, whichever process
+# ends the life), entrants and leavers.
+ACCUMULATORS = (
+    ("deaths", np.float64, (N_GROUPS,)),
+    ("entrants", np.float64, None),
+    ("entrants_skipped", np.float64, None),  # no free slot left (the model warns)
+    ("emigrants", np.float64, None),
+    ("need_regressions", np.float64, None),
 )
 
 

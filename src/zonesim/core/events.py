@@ -229,6 +229,12 @@ PARAMS = (
     ),
 )
 
+# What the patient pass counts itself (core/parts.py).
+ACCUMULATORS = (
+    ("falls", np.float64, None),
+    ("falls_65plus", np.float64, None),
+)
+
 MAX_DAILY_PROBABILITY = 0.95
 TWO32 = 4294967296.0
 FIRST_65PLUS_BAND = 13  # 5-year band 13 starts at age 65

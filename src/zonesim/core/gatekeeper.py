@@ -34,6 +34,7 @@ from .state import (
     F_SPEC_INTENT,
     GP,
     IN_HOSPITAL,
+    N_GROUPS,
     POOLED_DIABETES,
     POOLED_PSYCHOLOGIST,
     PV_ACTIVE,
@@ -440,6 +441,19 @@ def gatekeeper(pat, prov, prac, gpq, zones, accs, req, p, z, day, key, work):
 # withdrawn (``gp_withdrawn``: the patient died or was admitted meanwhile), or is still waiting
 # (a practice change or closure moves a request, it does not end it).
 ACCUMULATORS = (
+    # long-standing counts of this process (moved from state._ACC_FIELDS, issue 14)
+    ("gp_contacts", np.float64, (N_GROUPS,)),
+    ("gp_home_visits", np.float64, None),
+    ("gp_urgent_contacts", np.float64, None),
+    ("gp_wait_days", np.float64, None),  # summed over served routine requests
+    ("gp_served_routine", np.float64, None),
+    ("gp_dropped", np.float64, None),  # routine requests that turned into emergency visits
+    ("referrals", np.float64, None),  # GP referrals to the specialist waiting list
+    ("pooled_substitutions", np.float64, None),
+    ("emergency_visits", np.float64, None),
+    ("gp_deferred", np.float64, None),  # routine GP requests not made today (long expected wait)
+    ("gp_gave_up", np.float64, None),  # routine GP requests abandoned while waiting
+    ("practice_changes", np.float64, None),  # patients re-registering with another practice
     ("gp_requests", np.float64, None),
     ("gp_no_place", np.float64, None),
     ("gp_withdrawn", np.float64, None),

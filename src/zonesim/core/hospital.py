@@ -37,6 +37,7 @@ from .state import (
     F_UNRESOLVED,
     IN_HOSPITAL,
     N_AGE_BANDS,
+    N_GROUPS,
     STABLE,
 )
 from .streams import exponential, uniform
@@ -439,6 +440,15 @@ PARAMS = (
 )
 
 ACCUMULATORS = (
+    # long-standing counts of this process (moved from state._ACC_FIELDS, issue 14)
+    ("admissions", np.float64, (N_GROUPS,)),
+    ("avoidable_admissions", np.float64, (N_GROUPS,)),
+    ("hospital_days", np.float64, None),
+    ("discharges", np.float64, None),
+    ("los_days_planned", np.float64, None),  # length of stay drawn at admission
+    ("specialist_visits", np.float64, None),
+    ("specialist_wait_days", np.float64, None),
+    ("specialist_wait_over_14", np.float64, None),
     ("specialist_went_elsewhere", np.float64, (4,)),  # left the list to be seen elsewhere
     ("specialist_gave_up", np.float64, (4,)),  # left the list without a visit
     ("specialist_list_days", np.float64, None),  # patient-days on the specialist list

@@ -69,6 +69,8 @@ PARAMS = (
     ("gap_utility_loss", np.float64, (N_GAPS,), _by_gap("utility_loss")),
 )
 ACCUMULATORS = (
+    # long-standing counts of this process (moved from state._ACC_FIELDS, issue 14)
+    ("need_progressions", np.float64, None),
     ("care_gaps_opened", np.float64, (N_GAPS,)),  # gaps that arose (not renewals)
     ("care_gap_days", np.float64, (N_GAPS,)),  # patient-days outside hospital with the gap
     ("gap_progressions", np.float64, None),  # need progressions from the excess hazard

@@ -24,9 +24,10 @@ kernel, what it adds to the model, as Starsim modules declare their pars, states
 
 Parameters and random-stream purposes that one process uses are declared beside its kernel;
 ``params.py`` and ``streams.py`` keep only what several processes share (and the parameters
-compiled from the built state). The core's long-standing accumulators are still listed centrally
-(``state.py``, ``metrics.py``): their order is the accumulator record's layout, part of the
-state's bytes that the stored baselines digest. What a process adds goes beside its kernel.
+compiled from the built state), and ``state._ACC_FIELDS`` only the accumulators no single
+process owns (what core/day.py's end of day writes, what several processes add to). The order of
+the records' fields is free: kernels and metrics read fields by name, checkpoints load by name,
+and the stored baselines' digest hashes a record field by field in sorted name order.
 docs/architecture.md ("How to add a lever") walks through an example; tests/test_lever.py adds
 one that way.
 """
@@ -45,6 +46,7 @@ PROCESS_MODULES = (
     "demand",
     "events",
     "gatekeeper",
+    "practices",
     "hospital",
     "switching",
     "case_management",

@@ -26,6 +26,14 @@ NO_GP_WAIT = 1.0e6  # the expected wait (days) at a practice where no GP works
 # share longer than the shortest elsewhere in the zone.
 MUNICIPALITY_PREFERENCE = 0.15
 
+# What the practices' balancing loops count (core/parts.py).
+ACCUMULATORS = (
+    ("queue_overflow", np.float64, None),  # a routine request found its practice's queue full
+    ("practice_closures", np.float64, None),  # practices that lost their last GP
+    ("list_moves", np.float64, None),  # patients moved to a colleague or another practice
+    ("without_gp_days", np.float64, None),  # person-days registered where no GP works
+)
+
 
 @njit(cache=True, _nrt=False)
 def working_fte(prov, prac, k):

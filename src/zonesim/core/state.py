@@ -284,90 +284,35 @@ ZONE_DTYPE = np.dtype(
 )
 
 # Accumulators: counts since the start of the run, per zone (and per equity group where a
-# metric has an equity gap). metrics.py turns them into the scorecard. ACC_DTYPE is these, the
-# core's own, followed by what the process modules declare (core/parts.py).
+# metric has an equity gap). metrics.py turns them into the scorecard (by name). A process owns
+# its accumulators: each is declared in the ``ACCUMULATORS`` of the one process module that adds
+# to it (core/parts.py), and ACC_DTYPE is these central ones followed by those. Only what no
+# single process owns is listed here: what core/day.py's end of day writes, and what several
+# processes add to.
 _ACC_FIELDS = [
+    # written by core/day.py's end of day (zone_end_of_day)
     ("days", np.float64),
     ("person_days", np.float64, (N_GROUPS,)),
     ("person_days_65plus", np.float64),
     ("qaly", np.float64, (N_GROUPS,)),
-    ("deaths", np.float64, (N_GROUPS,)),
-    ("entrants", np.float64),
-    ("entrants_skipped", np.float64),  # no free slot left (the model warns)
-    ("queue_overflow", np.float64),
-    ("list_overflow", np.float64),  # specialist / hospital / episode list full
-    ("admissions", np.float64, (N_GROUPS,)),
-    ("avoidable_admissions", np.float64, (N_GROUPS,)),
-    ("hospital_days", np.float64),
-    ("discharges", np.float64),
-    ("los_days_planned", np.float64),  # length of stay drawn at admission
+    # added to by several processes
+    # a list full: the episode list (switching.py), the specialist or hospital list
+    # (hospital.py), the caregivers' slots (demography.py)
+    ("list_overflow", np.float64),
+    # the unmet-need total: every source adds to it and to one component (zonesim.metrics.
+    # UNMET_COMPONENTS; they sum to the total); the component "a request that found no place"
+    # comes from a full GP queue (core/practices.py) and a full specialist or hospital list
+    # (core/hospital.py). The other components are declared by their process.
     ("unmet_need_days", np.float64, (N_GROUPS,)),
-    # Components of unmet_need_days that more than one process adds to (zonesim.metrics.
-    # UNMET_COMPONENTS lists every component; they sum to the total): a request that found no
-    # place (a full GP queue, core/practices.py; a full specialist or hospital list,
-    # core/hospital.py), a rationed allied contact (core/demand.py).
     ("unmet_no_place", np.float64, (N_GROUPS,)),
-    ("unmet_rationed_days", np.float64, (N_GROUPS,)),
-    ("gp_contacts", np.float64, (N_GROUPS,)),
-    ("gp_home_visits", np.float64),
-    ("gp_urgent_contacts", np.float64),
-    ("gp_wait_days", np.float64),  # summed over served routine requests
-    ("gp_served_routine", np.float64),
-    ("gp_dropped", np.float64),  # routine requests that turned into emergency visits
-    ("referrals", np.float64),  # GP referrals to the specialist waiting list
-    ("specialist_self_referrals", np.float64),  # direct access requests
-    ("pooled_substitutions", np.float64),
-    ("specialist_visits", np.float64),
-    ("specialist_wait_days", np.float64),
-    ("specialist_wait_over_14", np.float64),
-    ("emergency_visits", np.float64),
-    ("nurse_followups", np.float64),
-    ("nursing_hours_served", np.float64),
-    ("physio_sessions", np.float64),
-    ("psychology_sessions", np.float64),
-    ("social_work_contacts", np.float64),
-    ("rationed_contacts", np.float64),  # allied contacts not served (capacity)
-    ("falls", np.float64),
-    ("falls_65plus", np.float64),
-    ("switch_moments", np.float64, (N_GROUPS,)),
-    ("switch_by_trigger", np.float64, (5,)),  # see core/switching.py TRIGGER_NAMES
-    ("switch_resolved", np.float64, (N_GROUPS,)),
-    ("switch_days_sum", np.float64, (N_GROUPS,)),
-    ("switch_hist", np.float64, (N_GROUPS, HIST_DAYS)),
-    ("switch_to_cm", np.float64),  # episodes referred to case management
-    ("cm_allocations", np.float64),
-    ("cm_wait_days", np.float64),  # summed over allocations: days from request to CM
-    ("case_managed_days", np.float64),
-    ("reports", np.float64),  # reports to the information and reporting point
-    ("caregiver_days", np.float64),
-    ("caregiver_overloaded_days", np.float64),
-    ("caregiver_illness", np.float64),
-    ("caregiver_breakdown", np.float64),
-    ("caregiver_deaths", np.float64),
-    ("informal_care_hours", np.float64),
-    ("need_progressions", np.float64),
-    # workforce, per discipline
-    ("fte_days", np.float64, (N_DISCIPLINES,)),
-    ("demand_hours", np.float64, (N_DISCIPLINES,)),
+    # hours per discipline: the gatekeeper adds the GPs' capacity, work and overtime of the day,
+    # the workforce the other disciplines'
     ("capacity_hours", np.float64, (N_DISCIPLINES,)),
     ("worked_hours", np.float64, (N_DISCIPLINES,)),
     ("overtime_hours", np.float64, (N_DISCIPLINES,)),
-    ("strained_fte_days", np.float64, (N_DISCIPLINES,)),
-    ("sick_leave_days", np.float64, (N_DISCIPLINES,)),
-    ("attrition_fte", np.float64, (N_DISCIPLINES,)),
-    ("recruited_fte", np.float64, (N_DISCIPLINES,)),
-    ("coordination_hours", np.float64),
-    ("cm_fte_days", np.float64),
-    ("pooled_fte_days", np.float64),
-    # balancing loops and demography by design (issue 15)
-    ("gp_deferred", np.float64),  # routine GP requests not made today (long expected wait)
-    ("gp_gave_up", np.float64),  # routine GP requests abandoned while waiting
-    ("practice_changes", np.float64),  # patients re-registering with another practice
-    ("practice_closures", np.float64),  # practices that lost their last GP
-    ("list_moves", np.float64),  # patients moved to a colleague or another practice
-    ("without_gp_days", np.float64),  # person-days registered where no GP works
-    ("emigrants", np.float64),
-    ("need_regressions", np.float64),
+    # added to by no process (an old count, never written: always 0; it goes at the next
+    # regeneration of the stored baselines, whose digest covers every field by name)
+    ("nursing_hours_served", np.float64),
 ]
 
 

@@ -41,6 +41,7 @@ from .state import (
     GP,
     HIST_DAYS,
     IN_HOSPITAL,
+    N_GROUPS,
     NURSE,
     PV_ACTIVE,
     PV_LEFT,
@@ -615,6 +616,22 @@ def caregivers(pat, cg, zones, accs, episodes, p, z, day, key):
 # component of the unmet-need days (interfaces: the total ``unmet_need_days`` counts each
 # patient-day once; ``unmet_switch_days`` is the part counted here).
 ACCUMULATORS = (
+    # long-standing counts of this process (moved from state._ACC_FIELDS, issue 14)
+    ("switch_moments", np.float64, (N_GROUPS,)),
+    ("switch_by_trigger", np.float64, (5,)),  # see TRIGGER_NAMES
+    ("switch_resolved", np.float64, (N_GROUPS,)),
+    ("switch_days_sum", np.float64, (N_GROUPS,)),
+    ("switch_hist", np.float64, (N_GROUPS, HIST_DAYS)),  # days to the new equilibrium
+    ("switch_to_cm", np.float64, None),  # episodes referred to case management
+    ("case_managed_days", np.float64, None),
+    ("reports", np.float64, None),  # reports to the information and reporting point
+    ("caregiver_days", np.float64, None),
+    ("caregiver_overloaded_days", np.float64, None),
+    ("caregiver_illness", np.float64, None),
+    ("caregiver_breakdown", np.float64, None),
+    ("caregiver_deaths", np.float64, None),
+    ("informal_care_hours", np.float64, None),
+    ("coordination_hours", np.float64, None),  # the team's hours given
     # the team's hours asked (those given: coordination_hours)
     ("coordination_hours_asked", np.float64, None),
     ("unmet_switch_days", np.float64, (4,)),  # by equity group

@@ -154,6 +154,19 @@ PARAMS = (
     ("gp_demand_ref", np.float64, None, lambda config, policy: 0.0),
 )
 
+# What the workforce counts (core/parts.py); the hours of capacity, worked and overtime
+# are central (state._ACC_FIELDS): the gatekeeper adds the GPs', this module the others'.
+ACCUMULATORS = (
+    ("fte_days", np.float64, (N_DISCIPLINES,)),
+    ("demand_hours", np.float64, (N_DISCIPLINES,)),
+    ("strained_fte_days", np.float64, (N_DISCIPLINES,)),
+    ("sick_leave_days", np.float64, (N_DISCIPLINES,)),
+    ("attrition_fte", np.float64, (N_DISCIPLINES,)),
+    ("recruited_fte", np.float64, (N_DISCIPLINES,)),
+    ("cm_fte_days", np.float64, None),
+    ("pooled_fte_days", np.float64, None),
+)
+
 
 @njit(cache=True, _nrt=False)
 def implied_gp_demand(need_count, p):
