@@ -17,6 +17,7 @@ from .common import day16, per_day
 from .practices import count_without_gp, gp_departs
 from .state import (
     CASE_MANAGER,
+    DAYS_PER_YEAR,
     DECEASED,
     GP,
     N_DISCIPLINES,
@@ -39,7 +40,6 @@ PURPOSES = {
     "provider_duration": PURPOSE_PROVIDER_DURATION,
 }
 
-DAYS_PER_YEAR = 365.0
 MIN_VACANCY_FTE = 0.05  # smaller gaps between establishment and staff are not advertised
 
 # Parameters this process adds (core/parts.py): the GP establishment follows the GP demand the
