@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .config import WARMUP_DAYS
+from .days import DAYS_PER_YEAR
 
 __all__ = [
     "HEADLINE",
@@ -107,7 +108,7 @@ def yearly(
         rows = []
         for _ in range(years):
             m.reset_measurement()
-            m.run_for(365)
+            m.run_for(DAYS_PER_YEAR)
             row = _flat(m.scorecard())
             # The need mix now (what the changing age structure does to demand).
             zr = m.state.zone[0]

@@ -28,6 +28,7 @@ from .common import day16
 from .state import (
     CASE_MANAGED,
     CASE_MANAGER,
+    DAYS_PER_YEAR,
     F_CM_WAITING,
     F_UNRESOLVED,
     IN_HOSPITAL,
@@ -39,7 +40,7 @@ from .state import (
 )
 from .streams import uniform
 
-DAYS_PER_MONTH = 365.0 / 12.0
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
 
 # Random-stream purposes of this process (issue16c range 2300-2399).
 PURPOSE_CM_EPISODE = 2300  # length of a case-management episode, drawn at the allocation

@@ -19,6 +19,8 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..days import DAYS_PER_AGE_YEAR, DAYS_PER_YEAR  # noqa: F401  (re-exported for the kernels)
+
 # --- codes ------------------------------------------------------------------------------------
 
 # Patient.situation (MODEL.md section 2: care situation)
@@ -129,10 +131,8 @@ EVENT_NAMES = (
 # Hazard table dimensions: situation class x age band x need x literacy x ses x propensity
 N_SIT_CLASSES = 4  # the first four situations: stable, disrupted, case-managed, in hospital
 N_AGE_BANDS = 22  # 5-year bands 0-4 ... 100-104, 105+
-# Days per year: the model's year (yearly rates, horizons, QALYs, metrics) and the calendar year
-# of ages (age bands, 65+). The only definitions; every module imports these.
-DAYS_PER_YEAR = 365
-DAYS_PER_AGE_YEAR = 365.25
+# Days per year (DAYS_PER_YEAR: the model's year; DAYS_PER_AGE_YEAR: the calendar year of ages)
+# are defined once in zonesim.days and imported above, re-exported for the kernels.
 AGE_BAND_DAYS = int(5 * DAYS_PER_AGE_YEAR)  # 1826
 N_PROPENSITY = 16
 

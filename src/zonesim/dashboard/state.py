@@ -193,7 +193,8 @@ def _settings_from_checkpoint(path: str, seed: int, years: float | None) -> Sett
             field="zone.population",
             value=pop,
         )
-    left = meta["years_planned"] - meta["day"] / 365.0  # the horizon its slots were laid out for
+    # the horizon its slots were laid out for
+    left = meta["years_planned"] - meta["day"] / S.DAYS_PER_YEAR
     years = max(1 / 12, min(1.0, left)) if years is None else years
     if (
         isinstance(years, bool)

@@ -20,9 +20,9 @@ import numpy as np
 
 from .. import validation as V
 from ..config import ZONE_POPULATION_MAX
+from ..days import DAYS_PER_YEAR
 from ..errors import ZonesimInputError
 
-DAYS_PER_YEAR = 365
 SEED_LIMIT = 2**63
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 

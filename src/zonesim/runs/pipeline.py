@@ -69,6 +69,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..days import DAYS_PER_YEAR
 from ..errors import ZonesimInputError
 from .study import (
     _META_KEY,
@@ -317,7 +318,7 @@ def resolve_study(study: Study | str | Path | Mapping[str, Any]) -> StudyPlan:
     from .. import __version__
     from ..config import apply_overrides, load_policy, parse_override, to_dict
     from ..policies import apply_budget, preset_names
-    from .fields import DAYS_PER_YEAR, _git_info
+    from .fields import _git_info
     from .psa import as_overrides, draw_parameters
 
     s = _as_study(study)
@@ -616,7 +617,7 @@ def _result_table(task: RunTask, out: Any, seconds: float, messages: list[str]):
     months = 0 if (ts is None or not task.timeseries) else len(ts)
     ny = len(year_cards)
     n = 1 + ny + months
-    end_day = task.warmup_days + round(task.years * 365)  # simulation day the window ends
+    end_day = task.warmup_days + round(task.years * DAYS_PER_YEAR)  # simulation day the window ends
     cols: dict[str, Any] = {
         "run": pa.array([task.run] * n, pa.string()),
         "policy": pa.array([task.label] * n, pa.string()),
@@ -636,7 +637,7 @@ def _result_table(task: RunTask, out: Any, seconds: float, messages: list[str]):
         cols[key] = pa.array([v] * n, typ)
     month = [0] * (1 + ny) + ([int(x) for x in ts["month"]] if months else [])
     year = [0, *range(1, ny + 1)] + [0] * months
-    year_end = [task.warmup_days + 365 * (k + 1) for k in range(ny)]
+    year_end = [task.warmup_days + DAYS_PER_YEAR * (k + 1) for k in range(ny)]
     day = [end_day, *year_end] + ([int(x) for x in ts["day"]] if months else [])
     cols["month"] = pa.array(month, pa.int32())
     cols["year"] = pa.array(year, pa.int32())
@@ -1145,7 +1146,8 @@ def _check_memory(plan: StudyPlan, at_once: int) -> None:
     if not plan.tasks:
         return
     task = max(plan.tasks.values(), key=lambda t: t.config.zone.population)
-    need, what = estimate_run_bytes(task.config, years=task.years + task.warmup_days / 365.0)
+    horizon = task.years + task.warmup_days / DAYS_PER_YEAR
+    need, what = estimate_run_bytes(task.config, years=horizon)
     check_memory(need, f"{plan.study.source}: the largest run, {what},", runs=at_once)
 
 

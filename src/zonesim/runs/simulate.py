@@ -39,7 +39,7 @@ def warm_up() -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        run_replicate(None, "status_quo", 1, years=2 / 365, warmup_days=0, population=200)
+        run_replicate(None, "status_quo", 1, years=2 / DAYS_PER_YEAR, warmup_days=0, population=200)
 
 
 def warm_model(
