@@ -100,12 +100,16 @@ def is_label(f: dataclasses.Field, value: Any) -> bool:
     return isinstance(value, str) and not f.metadata.get("choices")
 
 
-def source_cell(f: dataclasses.Field, value: Any) -> str:
-    from zonesim.config import is_assumption
+def source_cell(f: dataclasses.Field, value: Any, path: str = "") -> str:
+    from zonesim.config import fitted_before, is_assumption
 
     if is_label(f, value):
         return LABEL_FLAG
     if is_assumption(f):
+        fitted = fitted_before(path)
+        if fitted:
+            was = ", ".join(f"{k[len(path) :]} {v:g}".strip() for k, v in fitted)
+            return f"{ASSUMPTION_FLAG}, fitted (docs/data/fit; was {was})"
         return ASSUMPTION_FLAG
     return cell(f.metadata["source"])
 
@@ -164,7 +168,7 @@ def params_table(group: str) -> str:
         m = f.metadata
         lines.append(
             f"| `{path}` | `{fmt_value(v)}` | {cell(m.get('unit', ''))} | {fmt_range(m)} | "
-            f"{source_cell(f, v)} | {cell(m.get('doc', ''))} |"
+            f"{source_cell(f, v, path)} | {cell(m.get('doc', ''))} |"
         )
     return "\n".join(lines)
 

@@ -213,3 +213,34 @@ def test_a_fit_keeps_the_inputs_within_their_tolerance():
     assert trial_loss([fit_t], outside)["plausible"]  # without kept inputs: not checked
     # the default fit keeps every input of the calibration
     assert {t.metric for t in load_spec().kept_targets()} >= {"caseload_per_cm_fte"}
+
+
+def test_the_defaults_are_the_shipped_fit():
+    """The fitted assumptions' defaults are docs/data/fit's values (three significant figures,
+    issue 15), and FITTED_DEFAULTS lists exactly those parameters: a new fit that is shipped
+    without adopting it, or a default changed by hand, fails here."""
+    from pathlib import Path
+
+    from zonesim.config import FITTED_DEFAULTS
+    from zonesim.runs.psa import as_overrides
+
+    root = Path(__file__).resolve().parents[1]
+    fitted = fitted_values(root / "docs" / "data" / "fit" / "fitted.json")
+    assert set(fitted) == set(FITTED_DEFAULTS)
+    cfg = load_config()
+    for key, wanted in as_overrides(fitted, cfg).items():
+        got = cfg
+        for part in key.split("."):
+            got = getattr(got, part)
+        np.testing.assert_allclose(
+            np.asarray(got, dtype=float), np.asarray(wanted, dtype=float), rtol=5e-3, err_msg=key
+        )
+        assert not np.allclose(
+            np.asarray(got, dtype=float),
+            np.asarray(
+                [FITTED_DEFAULTS.get(f"{key}[{e}]", v) for e, v in enumerate(np.ravel(got))]
+                if np.ndim(got)
+                else FITTED_DEFAULTS[key],
+                dtype=float,
+            ),
+        ), f"{key}: still the value before the fit"

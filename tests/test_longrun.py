@@ -9,10 +9,15 @@ and the long-run harness measures what it says.
 - strain settles: at normal load it falls to zero, above it it rises towards its equilibrium;
 - demography by design: the baseline keeps its 65+ share, `ageing` follows its path;
 - for every preset, the status quo and the preset stay paired (correlation >= 0.5 in year 5
-  across 8 replicates of a 30,000 zone), and sick leave and departure use separate draws.
+  across the 32 replicates of four sets of 8 seeds, a 30,000 zone), and sick leave and
+  departure use separate draws.
 """
 
 from __future__ import annotations
+
+import multiprocessing
+import warnings
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
@@ -22,6 +27,7 @@ from zonesim import ZoneModel
 from zonesim.config import builtin_names, load_config
 from zonesim.core import state as S
 from zonesim.core.day import simulate
+from zonesim.experiment import available_cores
 from zonesim.longrun import drift, paired_correlation, yearly
 
 
@@ -316,21 +322,46 @@ def test_sick_leave_and_departure_have_their_own_draws():
     assert purposes["workforce.provider"] == workforce.PURPOSE_PROVIDER
 
 
+# The four sets of 8 seeds of docs/validation.md (scripts/pairing_seed_sets.py): 32 replicates.
+PAIRING_SEEDS = [first + r for first in (101, 201, 301, 401) for r in range(8)]
+
+
+def _year5(job):
+    policy, seed = job
+    return yearly(seed=seed, years=5, population=30_000, policy=policy)[4]
+
+
 @pytest.mark.slow
 def test_every_preset_stays_paired_with_the_status_quo_in_year_5():
-    seeds = range(201, 209)
+    """Paired outcomes (same seed, preset vs status quo) stay correlated >= 0.5 in year 5 on a
+    30,000 zone, for every preset and headline metric. Measured over the 32 replicates of the
+    validation page's four sets of 8 seeds: a correlation over 8 replicates has a sampling
+    spread of about 0.2 where the model's is 0.7, so one set of 8 misses 0.5 by chance now and
+    then (each set is shown on docs/validation.md); 32 replicates estimate the model's own."""
     metrics = ("unmet_need_days_per_1000", "cost_per_capita_eur", "gp_fte_per_100k")
-
-    def year5(policy):
-        return [yearly(seed=s, years=5, population=30_000, policy=policy)[4] for s in seeds]
-
-    base = year5("status_quo")
+    policies = builtin_names("policies")
+    jobs = [(pol, s) for pol in policies for s in PAIRING_SEEDS]
+    workers = min(available_cores(), 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        # as in zonesim.experiment: the forked workers only run the single-threaded kernels
+        warnings.filterwarnings("ignore", message=r".*use of fork\(\)", category=DeprecationWarning)
+        if workers > 1:
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+                rows = list(pool.map(_year5, jobs))
+        else:
+            rows = [_year5(j) for j in jobs]
+    by = {
+        pol: rows[k * len(PAIRING_SEEDS) : (k + 1) * len(PAIRING_SEEDS)]
+        for k, pol in enumerate(policies)
+    }
+    base = by["status_quo"]
     low = {}
-    for pol in builtin_names("policies"):
+    for pol in policies:
         if pol == "status_quo":
             continue
-        rows = year5(pol)
         for m in metrics:
-            low[(pol, m)] = paired_correlation([r[m] for r in base], [r[m] for r in rows])
+            low[(pol, m)] = paired_correlation([r[m] for r in base], [r[m] for r in by[pol]])
     bad = {k: round(v, 2) for k, v in low.items() if v < 0.5}
-    assert not bad, f"paired correlation below 0.5 in year 5: {bad}"
+    assert not bad, f"paired correlation below 0.5 in year 5 (32 replicates): {bad}"

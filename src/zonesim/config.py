@@ -101,8 +101,51 @@ def P(
     return field(default=default, metadata=meta)
 
 
+# The defaults of these flagged assumptions are the values fitted to the calibration's fitting
+# targets (`zonesim calibrate --fit`, docs/data/fit/fitted.json, issue 18), rounded to three
+# significant figures and adopted in issue 15: on seeds the search never saw they meet the targets
+# better than the earlier guesses (loss 0.067 vs 0.127), and with them no preset tips a zone into
+# the care paradox's loop by chance. They stay assumptions (a fit is not a published figure); the
+# value each had before, for the record (docs/odd.md shows both; tests/test_fit.py checks that the
+# defaults are the shipped fit).
+FITTED_DEFAULTS: dict[str, float] = {
+    "parameters.workforce.strain_rise_per_day": 0.01,
+    "parameters.workforce.strain_recovery_per_day": 0.004,
+    "parameters.workforce.strain_full_utilisation": 1.15,
+    "parameters.workforce.sick_leave_per_year": 0.25,
+    "parameters.workforce.sick_leave_strain_slope": 4.0,
+    "parameters.workforce.attrition_per_year": 0.03,
+    "parameters.workforce.attrition_strain_slope": 5.0,
+    "parameters.switching.care_plan_speedup": 1.5,
+    "parameters.switching.strain_slowdown": 0.5,
+    "parameters.switching.cm_work_hours_per_day": 1.0,
+    "parameters.switching.coordination_hours_by_need[2]": 10.0,
+    "parameters.secondary.avoidable_case_managed_multiplier": 0.7,
+    "parameters.case_management.client_hours_per_week": 0.72,
+    "parameters.case_management.followup_hours_per_week": 0.4,
+    "parameters.care.limited_literacy_routine_multiplier": 0.85,
+    "parameters.care.limited_literacy_emergency_multiplier": 1.6,
+    "parameters.care.limited_literacy_recognition_delay_days": 6.0,
+    "parameters.secondary.admission_after_specialist[2]": 0.08,
+    "parameters.secondary.specialist_flex_max_share": 0.15,
+    "parameters.secondary.specialist_leave_per_day": 0.006,
+    "parameters.need.unmet_need_progression_rr": 1.5,
+    "parameters.need.unmet_need_avoidable_rr": 2.0,
+    "parameters.need.missed_followup_avoidable_rr": 2.0,
+    "parameters.secondary.admission_after_emergency": 0.2,
+    "parameters.caregivers.burden_relief_per_day": 0.003,
+    "parameters.caregivers.burden_rise_per_day[2]": 0.003,
+}
+
+
 def is_assumption(f: dataclasses.Field) -> bool:
     return f.metadata.get("source", ASSUMPTION) == ASSUMPTION
+
+
+def fitted_before(path: str) -> list[tuple[str, float]]:
+    """``(key, value before the fit)`` of the fitted defaults at ``path`` (a dotted parameter
+    path; a list parameter may have several fitted elements, e.g. ``...by_need[2]``)."""
+    return [(k, v) for k, v in FITTED_DEFAULTS.items() if k == path or k.startswith(path + "[")]
 
 
 # Shorthand for common citations (MODEL.md section 6).
@@ -369,7 +412,7 @@ class NeedParams:
     # are likelier and utility may be lower. No published effect size fits these definitions:
     # all are assumptions, with PSA ranges, for calibration and sensitivity analysis to reach.
     unmet_need_progression_rr: float = P(
-        1.5,
+        1.16,
         "x",
         "Need-progression hazard multiplier while recent unmet need (a GP wait past the "
         "threshold, a rationed contact) is open.",
@@ -394,7 +437,7 @@ class NeedParams:
         psa=(1.0, 2.0),
     )
     unmet_need_avoidable_rr: float = P(
-        2.0,
+        2.4,
         "x",
         "Avoidable-admission hazard multiplier while recent unmet need is open.",
         lo=1,
@@ -402,7 +445,7 @@ class NeedParams:
         psa=(1.0, 4.0),
     )
     missed_followup_avoidable_rr: float = P(
-        2.0,
+        1.77,
         "x",
         "Avoidable-admission hazard multiplier while a missed chronic follow-up is open.",
         lo=1,
@@ -491,17 +534,17 @@ class CareDemandParams:
         (0.08, 0.15, 0.35, 0.5), "1/year", f"Unplanned emergency visits {NEED4}.", lo=0, hi=50
     )
     limited_literacy_routine_multiplier: float = P(
-        0.85,
+        0.97,
         "x",
         "Routine care seeking of limited health literacy (delay and under-use).",
         lo=0,
         hi=5,
     )
     limited_literacy_emergency_multiplier: float = P(
-        1.6, "x", "Unplanned and emergency use of limited health literacy.", lo=0, hi=10
+        2.38, "x", "Unplanned and emergency use of limited health literacy.", lo=0, hi=10
     )
     limited_literacy_recognition_delay_days: float = P(
-        6.0,
+        4.96,
         "days",
         "Extra days before a switch moment of a "
         "patient with limited literacy is "
@@ -665,7 +708,7 @@ class SecondaryCareParams:
         hi=365,
     )
     specialist_flex_max_share: float = P(
-        0.15,
+        0.156,
         "share",
         "Most extra specialist sessions a long list brings, as a share of the base slots.",
         lo=0,
@@ -686,7 +729,7 @@ class SecondaryCareParams:
         hi=730,
     )
     specialist_leave_per_day: float = P(
-        0.006,
+        0.00749,
         "1/day",
         "Daily hazard of leaving the specialist list (giving up or going elsewhere) once the "
         "wait reaches specialist_leave_full_days; it rises linearly from 0 until then.",
@@ -727,17 +770,17 @@ class SecondaryCareParams:
         6.0, "x", "Avoidable admission multiplier while the situation is disrupted.", lo=1, hi=100
     )
     avoidable_case_managed_multiplier: float = P(
-        0.7, "x", "Avoidable admission multiplier while case-managed.", lo=0, hi=10
+        0.804, "x", "Avoidable admission multiplier while case-managed.", lo=0, hi=10
     )
     admission_after_specialist: tuple[float, ...] = P(
-        (0.007, 0.027, 0.08, 0.16),
+        (0.007, 0.027, 0.0753, 0.16),
         "share",
         f"Probability a specialist visit leads to admission {NEED4}.",
         lo=0,
         hi=1,
     )
     admission_after_emergency: float = P(
-        0.20,
+        0.222,
         "share",
         "Probability an emergency visit leads to admission "
         "(counted avoidable when it followed a GP wait).",
@@ -792,7 +835,7 @@ class SwitchParams:
         0.25, "share", "Probability an acute deterioration leads to admission.", lo=0, hi=1
     )
     coordination_hours_by_need: tuple[float, ...] = P(
-        (1.5, 4.0, 10.0, 18.0),
+        (1.5, 4.0, 9.61, 18.0),
         "h",
         f"Re-arrangement work of a switch moment {NEED4}.",
         lo=0,
@@ -817,13 +860,13 @@ class SwitchParams:
         hi=1,
     )
     care_plan_speedup: float = P(
-        1.5, "x", "Speed-up of re-arrangement when a care plan exists.", lo=1, hi=10
+        2.16, "x", "Speed-up of re-arrangement when a care plan exists.", lo=1, hi=10
     )
     strain_slowdown: float = P(
-        0.5, "x", "Relative loss of team coordination speed at full strain.", lo=0, hi=1
+        0.37, "x", "Relative loss of team coordination speed at full strain.", lo=0, hi=1
     )
     cm_work_hours_per_day: float = P(
-        1.0,
+        0.802,
         "h/day",
         "Coordination hours per day a case manager spends on a client being re-arranged.",
         lo=0,
@@ -883,10 +926,10 @@ class CaregiverParams:
         source=SRC_CAREGIVER,
     )
     burden_rise_per_day: tuple[float, ...] = P(
-        (0.0, 0.0, 0.003, 0.006), "1/day", f"Daily burden increase {NEED4}.", lo=0, hi=1
+        (0.0, 0.0, 0.00481, 0.006), "1/day", f"Daily burden increase {NEED4}.", lo=0, hi=1
     )
     burden_relief_per_day: float = P(
-        0.0030, "1/day", "Daily burden relief (rest, formal care).", lo=0, hi=1
+        0.0037, "1/day", "Daily burden relief (rest, formal care).", lo=0, hi=1
     )
     burden_disrupted_rise_per_day: float = P(
         0.01, "1/day", "Extra daily burden while the situation is disrupted.", lo=0, hi=1
@@ -924,13 +967,13 @@ class CaseManagementParams:
     """Process 8: case managers (the allocation rule and pool size are policy levers)."""
 
     followup_hours_per_week: float = P(
-        0.4, "h/week", "Case manager monitoring hours per client after equilibrium.", lo=0, hi=40
+        0.277, "h/week", "Case manager monitoring hours per client after equilibrium.", lo=0, hi=40
     )
     hours_per_fte_per_week: float = P(
         36.0, "h/week", "Working hours per case manager FTE.", lo=1, hi=80
     )
     client_hours_per_week: float = P(
-        0.72,
+        0.812,
         "h/week",
         "Case-manager hours a client needs per week on average over an episode: the hours "
         "per FTE over it are the clients per FTE the hours allow (36 / 0.72 = 50, the "
@@ -963,7 +1006,7 @@ class WorkforceParams:
     # --- balancing loops of the workforce (issue 15): strain settles at normal load, sick leave
     # and departure are separate decisions, recruitment answers vacancies ---
     strain_rise_per_day: float = P(
-        0.01,
+        0.0156,
         "1/day",
         "Rate at which strain rises towards its equilibrium level when above it (strain moves "
         "by this share of the gap per day).",
@@ -971,7 +1014,7 @@ class WorkforceParams:
         hi=1,
     )
     strain_recovery_per_day: float = P(
-        0.004,
+        0.00334,
         "1/day",
         "Rate at which strain recovers towards its equilibrium level when below it.",
         lo=0,
@@ -987,7 +1030,7 @@ class WorkforceParams:
         hi=2,
     )
     strain_full_utilisation: float = P(
-        1.15,
+        1.29,
         "share",
         "Smoothed utilisation at which the equilibrium strain reaches 1 (linear in between; "
         "1.15 is full use of the overtime margin).",
@@ -1002,12 +1045,12 @@ class WorkforceParams:
         hi=1,
     )
     sick_leave_per_year: float = P(
-        0.25, "1/year", "Sick leave hazard at zero strain (its own draw).", lo=0, hi=20
+        0.332, "1/year", "Sick leave hazard at zero strain (its own draw).", lo=0, hi=20
     )
-    sick_leave_strain_slope: float = P(4.0, "x", "Relative rise at full strain.", lo=0, hi=100)
+    sick_leave_strain_slope: float = P(3.13, "x", "Relative rise at full strain.", lo=0, hi=100)
     sick_leave_days: float = P(21.0, "days", "Mean sick leave duration.", lo=1, hi=3650)
     attrition_per_year: float = P(
-        0.03,
+        0.0115,
         "1/year",
         "Attrition hazard at zero strain of non-GP disciplines (GPs retire at the scenario's "
         "rate; for every discipline strain adds attrition_per_year x slope x strain^2; its own "
@@ -1016,7 +1059,7 @@ class WorkforceParams:
         hi=1,
     )
     attrition_strain_slope: float = P(
-        5.0, "x", "Relative rise of attrition at full strain.", lo=0, hi=100
+        6.82, "x", "Relative rise of attrition at full strain.", lo=0, hi=100
     )
     recruitment_per_year: float = P(
         0.25,
