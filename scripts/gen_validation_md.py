@@ -211,7 +211,10 @@ def fit_sections(data: Path = DATA) -> list[str]:
         f"{prov['noise_floor']:.2g} is the seeds' own noise); on the confirmation seeds "
         f"{', '.join(map(str, prov['confirm_seeds']))}, which the search never saw: "
         f"**{prov['loss_confirm']:.3g}** at the fitted values against "
-        f"{prov.get('loss_default_confirm', float('nan')):.3g} at the defaults. "
+        f"{prov.get('loss_default_confirm', float('nan')):.3g} at the defaults of the time "
+        "(the earlier guesses). **Since issue 15 the defaults are these fitted values**, "
+        "rounded to three significant figures (the ODD's tables show the earlier value beside "
+        "each; docs/calibration.md checks every target at them). "
         f"Plausible ranges: the span of each value over {prov['ranges_from']} "
         f"({prov['plausible_trials']} of {prov['trials']}) for a parameter the fitting "
         "targets constrain (importance for the loss, Optuna's PED-ANOVA, at least the average "
@@ -219,7 +222,7 @@ def fit_sections(data: Path = DATA) -> list[str]:
         "about it, not a failure of the search. `compare --psa N --psa-ranges "
         "docs/data/fit/fitted.json` draws from these ranges.",
         "",
-        "| parameter | default | search bounds | fitted | plausible range | importance | "
+        "| parameter | earlier default | search bounds | fitted | plausible range | importance | "
         "constrained |",
         "|---|---:|---|---:|---|---:|:---:|",
     ]
@@ -244,7 +247,7 @@ def fit_sections(data: Path = DATA) -> list[str]:
 
     def table(kind: str) -> list[str]:
         rows = [
-            "| metric | target | at the defaults | at the fitted values (± SE) | within |",
+            "| metric | target | at the earlier defaults | at the fitted values (± SE) | within |",
             "|---|---|---:|---:|:---:|",
         ]
         from zonesim.calibration import describe_target

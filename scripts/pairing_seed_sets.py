@@ -12,7 +12,8 @@ several sets of 8 seeds (each run exactly as the test's: ``zonesim.longrun.yearl
 years) and writes docs/data/pairing_seed_sets.json: per set, preset and metric the year-5
 correlation, and the year-5 values behind it. scripts/gen_validation_md.py reads that file.
 Each set's runs are kept in ``--cache`` (``set<first seed>.json``): a rerun redoes only the
-sets missing there.
+sets missing there (empty it after a model change). ``pooled`` in the file: the correlation
+over all the sets' replicates together, which tests/test_longrun.py checks.
 """
 
 from __future__ import annotations
@@ -94,6 +95,19 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"pairing: seeds {first}-{first + REPLICATES - 1}: lowest {lowest:.2f}", file=sys.stderr
         )
+    # All sets together: the correlation over every replicate (tests/test_longrun.py checks
+    # it), a far steadier estimate of the model's pairing than any one set of 8.
+    sets = list(result["sets"].values())
+    result["pooled"] = {
+        pol: {
+            m: paired_correlation(
+                [x for s in sets for x in s["values"]["status_quo"][m]],
+                [x for s in sets for x in s["values"][pol][m]],
+            )
+            for m in METRICS
+        }
+        for pol in sets[0]["correlation"]
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1))
     print(f"pairing: wrote {args.out}", file=sys.stderr)

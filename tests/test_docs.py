@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from zonesim.config import PolicyConfig, is_assumption, iter_parameters
+from zonesim.config import PolicyConfig, fitted_before, is_assumption, iter_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -85,7 +85,12 @@ def test_every_assumption_is_flagged_and_every_source_cited(odd_text, gen):
         if gen.is_label(f, default):
             assert source_cell == "label", (path, source_cell)
         elif is_assumption(f):
-            assert source_cell == "**assumption**", (path, source_cell)
+            # a fitted assumption says so, with its value before the fit (config.FITTED_DEFAULTS)
+            fitted = "**assumption**, fitted (docs/data/fit; was "
+            if fitted_before(path):
+                assert source_cell.startswith(fitted), (path, source_cell)
+            else:
+                assert source_cell == "**assumption**", (path, source_cell)
             n_assumptions += 1
         else:
             assert "assumption" not in source_cell.lower(), (path, source_cell)

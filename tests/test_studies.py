@@ -283,7 +283,7 @@ def test_the_gp_workforce_of_a_window_is_its_mean_and_end_values_are_labelled(sm
 
     cfg = load_config(
         overrides={
-            "parameters.workforce.attrition_per_year": 0.5,
+            "scenario.gp_retirement_per_year": 0.5,
             "parameters.workforce.gp_vacancy_fill_days": 3000.0,
             "scenario.recruitment_fte_per_100k_per_year": 0.0,
         }

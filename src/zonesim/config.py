@@ -976,9 +976,10 @@ class CaseManagementParams:
         0.812,
         "h/week",
         "Case-manager hours a client needs per week on average over an episode: the hours "
-        "per FTE over it are the clients per FTE the hours allow (36 / 0.72 = 50, the "
-        "AHRQ caseload the default cap takes), the caseload being the smaller of that and "
-        "the policy's cap. Set so that the hours agree with the sourced caseload.",
+        "per FTE over it are the clients per FTE the hours allow, the caseload being the "
+        "smaller of that and the policy's cap. Fitted: 36 / 0.812 = 44 clients per FTE, "
+        "within the AHRQ caseload of 40-75 (the calibration keeps it there) and under the "
+        "default cap of 50 (0.72 would give exactly 50).",
         lo=0.01,
         hi=40,
     )
