@@ -19,6 +19,7 @@ from zonesim.errors import ResourceError, ZonesimInputError
 from zonesim.geography import Municipality, Zone
 from zonesim.population import (
     AGE_BAND_START_YEARS,
+    HEADROOM_YEARS,
     Layout,
     age_band_probabilities,
     build_state,
@@ -126,7 +127,7 @@ def test_counts_conserve(default_zone):
     assert np.count_nonzero(st_.pat.situation < S.DECEASED) == n
     per_muni = np.bincount(st_.pat.municipality[s], minlength=len(layout.municipality_ids))
     assert np.array_equal(per_muni, layout.municipality_population)
-    # free slots are EMPTY and sized for the horizon
+    # free slots are EMPTY, sized for the turnover (and growth over the horizon)
     free = st_.pat.situation[int(r["next_free"]) : int(r["end_patient"])]
     assert np.all(free == S.EMPTY)
     turnover = turnover_per_year(CFG)
@@ -334,14 +335,18 @@ def test_gp_queues_and_lists_are_sized(default_zone):
         assert a.shape == (1,) and a.dtype == np.int64
 
 
-def test_headroom_follows_growth_years_and_mortality():
+def test_headroom_follows_growth_and_mortality_not_the_horizon():
     grow = CFG.with_overrides({"scenario.population_growth_per_year": 0.01})
     st_, layout = build_state(grow, SQ, 1, years=10)
     r = st_.zone[0]
     free = int(r["end_patient"] - r["next_free"])
     turnover = turnover_per_year(grow)
-    assert free == int(np.ceil(N_DEFAULT * (turnover + 0.01) * 10)) + 128
+    assert free == int(np.ceil(N_DEFAULT * (turnover * HEADROOM_YEARS + 0.01 * 10))) + 128
     assert layout.years_planned == 10.0
+    # without growth the slots are the same for every horizon (entrants reuse the slots of the
+    # dead), so that a seed's first years do not depend on the length of the run
+    slots = {y: int(build_state(CFG, SQ, 1, years=y)[0].zone[0]["end_patient"]) for y in (1, 5, 20)}
+    assert len(set(slots.values())) == 1, slots
     # entrants replace the dead: at least 1.5% a year, more where more people die
     assert turnover >= 0.015
     assert turnover == pytest.approx(max(0.015, 1.3 * expected_death_rate(CFG, 0.21)))

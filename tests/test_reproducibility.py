@@ -143,3 +143,15 @@ def test_compare_in_one_process_and_in_a_pool_gives_identical_bits():
     assert len(serial.runs) == 4 and pooled.workers == 2
     pd.testing.assert_frame_equal(serial.runs, pooled.runs, check_exact=True)
     pd.testing.assert_frame_equal(serial.timeseries, pooled.timeseries, check_exact=True)
+
+
+def test_a_seeds_first_year_does_not_depend_on_the_length_of_the_run():
+    """Same seed, same zone: the first measured year is bit-identical whether the run goes on
+    for one more year or for four (the free patient slots, over which entrants draw their
+    slot, do not depend on the horizon; zonesim.population.HEADROOM_YEARS)."""
+    from zonesim.longrun import yearly
+
+    short = yearly(seed=11, years=2, population=5_000, policy="integrated")
+    long = yearly(seed=11, years=5, population=5_000, policy="integrated")
+    assert short[0] == long[0]
+    assert short[1] == long[1]

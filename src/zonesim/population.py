@@ -9,10 +9,12 @@ Memory layout of a region of ``Z`` zones (each range contiguous, zone after zone
 
 * patients of zone ``z``: ``zone[z].first_patient .. end_patient``; the first ``N_z`` slots are
   the initial inhabitants (grouped by municipality), the rest are EMPTY slots for entrants
-  (``next_free = first_patient + N_z``), ``ceil(N_z * (turnover + max(0, growth)) * max(years,
-  1)) + 128`` of them, where ``turnover = max(0.015, 1.3 * expected yearly death rate)``
-  (:func:`turnover_per_year`: entrants replace the dead). Free slots carry their zone's first
-  practice and municipality, so that ``practice -> zone`` of any slot is its own zone.
+  (``next_free = first_patient + N_z``), ``ceil(N_z * (3 * turnover + max(0, growth) *
+  max(years, 1))) + 128`` of them, where ``turnover = max(0.015, 1.3 * expected yearly death
+  rate)`` (:func:`turnover_per_year`; entrants reuse the slots of the dead, so without growth
+  the number does not depend on the horizon, and neither do a seed's first years). Free slots
+  carry their zone's first practice and municipality, so that ``practice -> zone`` of any slot
+  is its own zone.
 * caregivers: the initial ones, then as many free slots again plus 64.
 * practices: ``first_practice .. end_practice``, in municipality order.
 * providers: ``first_provider .. end_provider``: first every practice's GP slots (its GPs, then one
@@ -365,9 +367,18 @@ def turnover_per_year(config: C.Config) -> float:
     return max(TURNOVER_FLOOR, TURNOVER_MARGIN * rate)
 
 
+# Years of entrant turnover the free slots are sized for, whatever the horizon. Entrants reuse
+# the slots of the dead and the emigrated, so a population that does not grow needs only a
+# margin; and as an entrant's slot is drawn over all of its zone's slots (core/demography.py
+# ``_entry_slot``), free slots sized by the horizon would make a seed's first years differ with
+# the length of the run. A growing population adds its growth over the horizon.
+HEADROOM_YEARS = 3.0
+
+
 def headroom(n: int, growth: float, years: float, turnover: float = TURNOVER_FLOOR) -> int:
-    """Free patient slots of a zone of ``n`` inhabitants for entrants over ``years``."""
-    return math.ceil(n * (turnover + max(0.0, growth)) * max(years, 1.0)) + 128
+    """Free patient slots of a zone of ``n`` inhabitants: ``HEADROOM_YEARS`` of turnover (the
+    same for every horizon), plus the growth over ``years``."""
+    return math.ceil(n * (turnover * HEADROOM_YEARS + max(0.0, growth) * max(years, 1.0))) + 128
 
 
 # ---------------------------------------------------------------------------------------------
