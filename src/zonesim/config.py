@@ -1038,12 +1038,17 @@ class WorkforceParams:
         lo=0.1,
         hi=3,
     )
-    strained_threshold: float = P(
-        0.6,
-        "strain",
-        "Strain above which a provider counts as strained (burnout proxy).",
+    strained_utilisation: float = P(
+        1.09,
+        "share",
+        "Smoothed utilisation whose equilibrium strain marks a provider as strained (the "
+        "burnout proxy of the work-life aim): strained while its strain exceeds (this - "
+        "comfortable) / (full - comfortable) (``strained_threshold``). Set in utilisation so "
+        "that the metric means the same sustained load whatever the strain scale (a refit or a "
+        "sensitivity analysis moves full strain, not what counts as strained): 1.09 is the load "
+        "that a strain threshold of 0.6 meant at full strain 1.15, the defaults before the fit.",
         lo=0,
-        hi=1,
+        hi=5,
     )
     sick_leave_per_year: float = P(
         0.332, "1/year", "Sick leave hazard at zero strain (its own draw).", lo=0, hi=20
@@ -1098,6 +1103,14 @@ class WorkforceParams:
         lo=0,
         hi=2,
     )
+
+    @property
+    def strained_threshold(self) -> float:
+        """The strain above which a provider counts as strained: the equilibrium strain of a
+        sustained ``strained_utilisation`` (core/workforce.py), within [0, 1]. Derived here, in
+        one place, for the kernels and the dashboard."""
+        span = max(self.strain_full_utilisation - self.comfortable_utilisation, 1e-6)
+        return min(1.0, max(0.0, (self.strained_utilisation - self.comfortable_utilisation) / span))
 
 
 @dataclass(frozen=True)
