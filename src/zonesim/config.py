@@ -1034,7 +1034,8 @@ class WorkforceParams:
         1.29,
         "share",
         "Smoothed utilisation at which the equilibrium strain reaches 1 (linear in between; "
-        "1.15 is full use of the overtime margin).",
+        "1.15 is full use of the overtime margin, as far as a GP's booked load goes, so above "
+        "it a GP's strain settles below 1: at the fitted 1.29, at about 0.5).",
         lo=0.1,
         hi=3,
     )
