@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import warnings
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -48,3 +51,17 @@ def digest(state) -> str:
         for a in arrays:
             _hash_array(h, np.asarray(a))
     return h.hexdigest()
+
+
+def fork_map(fn, *iterables, workers: int) -> list:
+    """``[fn(*args) ...]`` over the jobs, in forked worker processes when ``workers`` > 1 (as
+    zonesim.experiment does: the workers only run the single-threaded kernels), in order.
+    For the tests that need many runs (the year-5 pairing, the overload check)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # queue-overflow notices of small zones
+        warnings.filterwarnings("ignore", message=r".*use of fork\(\)", category=DeprecationWarning)
+        if workers <= 1:
+            return [fn(*args) for args in zip(*iterables, strict=True)]
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            return list(pool.map(fn, *iterables))

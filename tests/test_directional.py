@@ -11,12 +11,11 @@ policy comparison; 50,000 inhabitants, 8 replicates of two years for the overloa
 
 from __future__ import annotations
 
-import multiprocessing
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
+from engine_helpers import fork_map
 from zonesim.calibration import WARMUP_DAYS
 from zonesim.config import load_config, load_policy
 from zonesim.experiment import (
@@ -119,16 +118,7 @@ def test_sustained_gp_overload_raises_attrition():
     seeds = [replicate_seed(777, r) for r in range(8)]
     args = [(cfg, policy, s, 2.0, WARMUP_DAYS) for cfg in (base, short) for s in seeds]
     workers = min(available_cores(), len(args))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        # as in zonesim.experiment: the forked workers only run the single-threaded kernels
-        warnings.filterwarnings("ignore", message=r".*use of fork\(\)", category=DeprecationWarning)
-        if workers > 1:
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-                cards = [c for c, _ in pool.map(run_replicate, *zip(*args, strict=True))]
-        else:
-            cards = [run_replicate(*a)[0] for a in args]
+    cards = [c for c, _ in fork_map(run_replicate, *zip(*args, strict=True), workers=workers)]
     a, b = cards[: len(seeds)], cards[len(seeds) :]
 
     def stats(metric: str) -> dict:

@@ -15,14 +15,10 @@ and the long-run harness measures what it says.
 
 from __future__ import annotations
 
-import multiprocessing
-import warnings
-from concurrent.futures import ProcessPoolExecutor
-
 import numpy as np
 import pytest
 
-from engine_helpers import build
+from engine_helpers import build, fork_map
 from zonesim import ZoneModel
 from zonesim.config import builtin_names, load_config
 from zonesim.core import state as S
@@ -351,17 +347,7 @@ def test_every_preset_stays_paired_with_the_status_quo_in_year_5():
     metrics = ("unmet_need_days_per_1000", "cost_per_capita_eur", "gp_fte_per_100k")
     policies = builtin_names("policies")
     jobs = [(pol, s) for pol in policies for s in PAIRING_SEEDS]
-    workers = min(available_cores(), 4)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        # as in zonesim.experiment: the forked workers only run the single-threaded kernels
-        warnings.filterwarnings("ignore", message=r".*use of fork\(\)", category=DeprecationWarning)
-        if workers > 1:
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-                rows = list(pool.map(_year5, jobs))
-        else:
-            rows = [_year5(j) for j in jobs]
+    rows = fork_map(_year5, jobs, workers=min(available_cores(), 4))
     by = {
         pol: rows[k * len(PAIRING_SEEDS) : (k + 1) * len(PAIRING_SEEDS)]
         for k, pol in enumerate(policies)
